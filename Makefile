@@ -1,0 +1,40 @@
+# stackgen: everything a fresh clone needs goes through these targets.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test snapshots lint typecheck check bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: generate the swarm deployment for the preproc runner on the built-in example site
+demo: $(STAMP)
+	$(BIN)/stackgen build preproc --target swarm -o build/demo/swarm
+	$(BIN)/stackgen build bids preproc self-signed-certs --target config-toml -o build/demo/config-toml
+	@echo "demo output is in build/demo/"
+
+## test: the whole default suite (what CI runs)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## snapshots: rewrite syrupy snapshots after an intended output change (read the diff first)
+snapshots: $(STAMP)
+	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update
+
+lint: $(STAMP)
+	$(BIN)/ruff check stackgen tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

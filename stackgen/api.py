@@ -1,0 +1,127 @@
+"""The library surface: the same operations as the CLI, as plain functions returning data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import Composition, compose
+from .errors import Origin, Problem, UserError, did_you_mean
+from .located import Val, dotted
+from .model import Fleet
+from .targets import TARGETS, renderer
+
+PathLike = str | Path
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    name: str
+    description: str
+    path: str
+    builtin: bool
+
+
+@dataclass(frozen=True)
+class Explanation:
+    key: str
+    value: object
+    origin: Origin
+
+    def __str__(self) -> str:
+        import json
+
+        return f"{self.key} = {json.dumps(self.value, ensure_ascii=False)}  ({self.origin})"
+
+
+def targets() -> dict[str, str]:
+    """Target names and what each one writes."""
+    return {name: desc for name, (_, desc) in TARGETS.items()}
+
+
+def build(
+    profiles: Sequence[str],
+    site: PathLike | None = None,
+    sets: Sequence[str] = (),
+    profile_dirs: Sequence[PathLike] = (),
+) -> Fleet:
+    """Compose profiles with the site file and overrides into the model."""
+    return compose(profiles, site, sets, profile_dirs).fleet
+
+
+def render(fleet: Fleet, target: str) -> dict[str, str]:
+    """Render the model for one target: {relative path: file text}."""
+    if target not in TARGETS:
+        raise UserError(
+            Problem(
+                f"unknown target {target!r}",
+                Origin("flag", "--target"),
+                hint=did_you_mean(target, TARGETS) or f"targets: {', '.join(TARGETS)}",
+            )
+        )
+    return renderer(target)(fleet)
+
+
+def generate(
+    profiles: Sequence[str],
+    target: str,
+    site: PathLike | None = None,
+    sets: Sequence[str] = (),
+    profile_dirs: Sequence[PathLike] = (),
+) -> dict[str, str]:
+    """build() then render(): every file one target needs."""
+    return render(build(profiles, site, sets, profile_dirs), target)
+
+
+def list_profiles(profile_dirs: Sequence[PathLike] = ()) -> list[ProfileSummary]:
+    """Every profile that can be named, user profiles first shadowing built-ins."""
+    from .profiles import discover, read_profile
+
+    out = []
+    for name, info in sorted(discover(profile_dirs).items()):
+        profile = read_profile(info)
+        out.append(ProfileSummary(name, profile.description, info.display, info.builtin))
+    return out
+
+
+def explanations(composition: Composition) -> list[Explanation]:
+    """Every resulting value with its origin; runners show their effective settings."""
+    out: list[Explanation] = []
+    for key, val in composition.tree.value.items():
+        if key not in ("defaults", "runners"):
+            _rows(val, (key,), out)
+    for name, runner in composition.runners.items():
+        _rows(runner, ("runners", name), out)
+    return out
+
+
+def _rows(val: Val, path: tuple[str | int, ...], out: list[Explanation]) -> None:
+    if isinstance(val.value, dict):
+        for key, child in val.value.items():
+            _rows(child, (*path, key), out)
+    elif isinstance(val.value, list):
+        for i, item in enumerate(val.value):
+            out.append(Explanation(dotted((*path, i)), item.plain(), item.origin))
+    else:
+        out.append(Explanation(dotted(path), val.value, val.origin))
+
+
+def explain(
+    profiles: Sequence[str],
+    key: str | None = None,
+    site: PathLike | None = None,
+    sets: Sequence[str] = (),
+    profile_dirs: Sequence[PathLike] = (),
+) -> list[Explanation]:
+    """Resulting values and where each came from, optionally only under `key`."""
+    rows = explanations(compose(profiles, site, sets, profile_dirs))
+    if key is None:
+        return rows
+    picked = [r for r in rows if r.key == key or r.key.startswith((key + ".", key + "["))]
+    if not picked:
+        keys = {r.key.split("[")[0] for r in rows}
+        raise UserError(
+            Problem(f"no value {key!r} in this build", Origin("flag", "explain"), hint=did_you_mean(key, keys))
+        )
+    return picked

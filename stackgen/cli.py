@@ -1,0 +1,185 @@
+"""The `stackgen` command: a thin layer over the library that prints and exits.
+
+Exit codes: 0 ok, 1 drift found by --check, 2 bad input. Errors are one paragraph per
+problem on stderr, never a traceback (unless --traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .targets import TARGETS
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(problems: Sequence[object]) -> None:
+    for problem in problems:
+        click.echo(f"stackgen: error: {problem}", err=True)
+    sys.exit(2)
+
+
+def _warn(findings: Sequence[object]) -> None:
+    for finding in findings:
+        click.echo(f"stackgen: warning: {finding}", err=True)
+
+
+def input_options(func: F) -> F:
+    """Options every command that composes profiles shares."""
+    for option in reversed(
+        [
+            click.option("-f", "--site", "site", type=click.Path(dir_okay=False, path_type=Path),
+                         help="Site file (default: ./stackgen.yaml, else the built-in example site)."),
+            click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+                         help="Override a value, applied last (repeatable), e.g. manager.concurrent=8."),
+            click.option("--profiles-dir", "profile_dirs", multiple=True,
+                         type=click.Path(file_okay=False, path_type=Path),
+                         help="Extra profile directory, searched before the built-ins (repeatable; "
+                              "also $STACKGEN_PROFILE_PATH)."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+class Context:
+    def __init__(self, traceback: bool) -> None:
+        self.traceback = traceback
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--traceback", is_flag=True, help="Show a traceback for errors (for bug reports).")
+@click.version_option(package_name="stackgen")
+@click.pass_context
+def main(ctx: click.Context, traceback: bool) -> None:
+    """Compose named profiles into every file a self-hosted GitLab Runner fleet needs."""
+    ctx.obj = Context(traceback)
+
+
+def _run(ctx: click.Context, action: Callable[[], None]) -> None:
+    from .errors import UserError
+
+    try:
+        action()
+    except UserError as exc:
+        if ctx.obj.traceback:
+            raise
+        _fail(exc.problems)
+
+
+@main.command()
+@click.argument("profiles", nargs=-1, required=True)
+@click.option("-t", "--target", type=click.Choice(list(TARGETS)), required=True,
+              help="What to generate.")
+@input_options
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Output directory (default: build/<target>).")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them.")
+@click.pass_context
+def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path | None,
+          sets: tuple[str, ...], profile_dirs: tuple[Path, ...], output: Path | None,
+          to_stdout: bool) -> None:
+    """Generate the files of TARGET for PROFILES."""
+
+    def action() -> None:
+        from .api import render
+        from .build import compose
+
+        composition = compose(profiles, site, sets, profile_dirs)
+        _warn(composition.findings)
+        files = render(composition.fleet, target)
+        if to_stdout:
+            for rel, text in files.items():
+                if len(files) > 1:
+                    click.echo(f"# --- {rel} ---")
+                click.echo(text, nl=False)
+            return
+        from .writer import write
+
+        out_dir = output or Path("build") / target
+        written = write(out_dir, files)
+        click.echo(f"stackgen: wrote {len(written)} file(s) to {out_dir}", err=True)
+
+    _run(ctx, action)
+
+
+@main.command(name="list")
+@click.option("--profiles-dir", "profile_dirs", multiple=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...]) -> None:
+    """Show the profiles (built-in and user) and the targets."""
+
+    def action() -> None:
+        from .api import list_profiles, targets
+
+        summaries = list_profiles(profile_dirs)
+        width = max((len(s.name) for s in summaries), default=0)
+        click.echo("Profiles:")
+        for s in summaries:
+            where = "" if s.builtin else f"  [{s.path}]"
+            click.echo(f"  {s.name:<{width}}  {s.description}{where}")
+        click.echo("Targets:")
+        tw = max(len(t) for t in TARGETS)
+        for name, desc in targets().items():
+            click.echo(f"  {name:<{tw}}  {desc}")
+
+    _run(ctx, action)
+
+
+@main.command()
+@click.argument("args", nargs=-1, required=True, metavar="PROFILE... [KEY]")
+@input_options
+@click.pass_context
+def explain(ctx: click.Context, args: tuple[str, ...], site: Path | None, sets: tuple[str, ...],
+            profile_dirs: tuple[Path, ...]) -> None:
+    """Show each resulting value and where it came from (file:line, --set or default)."""
+
+    def action() -> None:
+        from .api import explain as explain_values
+        from .profiles import discover
+
+        known = discover(profile_dirs)
+        profiles, key = list(args), None
+        if len(args) > 1 and args[-1] not in known:
+            profiles, key = list(args[:-1]), args[-1]
+        for row in explain_values(profiles, key, site, sets, profile_dirs):
+            click.echo(str(row))
+
+    _run(ctx, action)
+
+
+@main.command()
+@click.argument("profiles", nargs=-1, required=True)
+@input_options
+@click.pass_context
+def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
+             sets: tuple[str, ...], profile_dirs: tuple[Path, ...]) -> None:
+    """Check PROFILES with the site file and render every target, writing nothing."""
+
+    def action() -> None:
+        from .api import render
+        from .build import compose
+
+        composition = compose(profiles, site, sets, profile_dirs)
+        _warn(composition.findings)
+        for target in TARGETS:
+            render(composition.fleet, target)
+        click.echo(f"ok: {' '.join(profiles)} renders for {', '.join(TARGETS)}")
+
+    _run(ctx, action)
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["profile", "site"]), default="profile",
+              help="Which file's schema to print.")
+def schema(kind: str) -> None:
+    """Print the JSON Schema of profile or site files (for editors and CI)."""
+    from .schema import schema_json
+
+    click.echo(schema_json(kind), nl=False)

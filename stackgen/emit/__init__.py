@@ -1,0 +1,1 @@
+"""Serialisation helpers shared by the targets: TOML for the runner, YAML for the rest."""

@@ -1,0 +1,157 @@
+"""The runner's config.toml, built as data with tomlkit: the one TOML code path.
+
+`config-toml`, `swarm`, `compose` and `helm` all call this, so a runner setting is
+spelled one way everywhere. Only keys GitLab Runner reads are emitted, with the types its
+strict decoder wants (https://docs.gitlab.com/runner/configuration/advanced-configuration/):
+hyphenated `tls-ca-file` in `[[runners]]`, snake_case in `[runners.docker]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from ..model import Fleet, Manager, Runner
+
+Executor = Literal["docker", "kubernetes"]
+
+# Where the runner looks for the CA of GitLab: certs/<host>.crt beside config.toml.
+CONFIG_DIR = "/etc/gitlab-runner"
+
+
+def gitlab_ca_path(fleet: Fleet) -> str:
+    return f"{CONFIG_DIR}/certs/{fleet.gitlab_host}.crt"
+
+
+def ca_bundle_pem(fleet: Fleet) -> str:
+    """All site CA certificates in one PEM bundle, in site-file order."""
+    return "".join(c.pem for c in fleet.certificates)
+
+
+def token_ref(runner: Runner) -> str:
+    # gitlab-runner expands ${VAR} in url and token when it loads config.toml
+    return "${" + runner.token.env + "}"
+
+
+def docker_volumes(fleet: Fleet, runner: Runner) -> list[str]:
+    """Job-container volumes, with the CA bundle from the host where the runner trusts it."""
+    specs = [v.spec() for v in runner.volumes]
+    if runner.trust_ca and fleet.certificates:
+        target = runner.ca_job_path or fleet.ca_job_path
+        specs.append(f"{fleet.ca_host_path}:{target}:ro")
+    return specs
+
+
+def _table(items: dict[str, Any]) -> Table:
+    table = tomlkit.table()
+    for key, value in items.items():
+        if value is None or value == [] or value == ():
+            continue
+        table.add(key, list(value) if isinstance(value, tuple) else value)
+    return table
+
+
+def _docker_table(fleet: Fleet, runner: Runner) -> Table:
+    table = _table(
+        {
+            "image": runner.image,
+            "privileged": runner.privileged,
+            "tls_verify": False,  # TLS between runner and the local daemon socket
+            "devices": runner.devices,
+            "security_opt": runner.security_opt,
+            "cap_add": runner.cap_add,
+            "volumes": docker_volumes(fleet, runner),
+            "pull_policy": runner.pull_policy,
+            "shm_size": runner.shm_size,
+            "helper_image": runner.helper_image,
+        }
+    )
+    if runner.services:
+        services = tomlkit.aot()
+        for svc in runner.services:
+            services.append(
+                _table(
+                    {
+                        "name": svc.name,
+                        "alias": svc.alias,
+                        "command": svc.command,
+                        "entrypoint": svc.entrypoint,
+                    }
+                )
+            )
+        table.add("services", services)
+    return table
+
+
+def runner_table(
+    fleet: Fleet,
+    runner: Runner,
+    executor: Executor,
+    executor_table: Table | None = None,
+    tls_ca_file: str | None = None,
+) -> Table:
+    """One `[[runners]]` entry; kubernetes callers pass their own `[runners.kubernetes]`."""
+    table = _table(
+        {
+            "name": runner.name,
+            "url": fleet.gitlab_url,
+            "token": token_ref(runner),
+            "executor": executor,
+            "tls-ca-file": tls_ca_file,
+            "limit": runner.limit or None,
+            "environment": [f"{k}={v}" for k, v in runner.environment],
+        }
+    )
+    if executor == "docker":
+        table.add("docker", _docker_table(fleet, runner))
+    elif executor_table is not None:
+        table.add("kubernetes", executor_table)
+    return table
+
+
+def global_items(manager: Manager) -> dict[str, Any]:
+    return {
+        "concurrent": manager.concurrent,
+        "check_interval": manager.check_interval,
+        "shutdown_timeout": manager.shutdown_timeout,
+        "log_level": manager.log_level,
+    }
+
+
+def config_document(
+    fleet: Fleet, manager: Manager, runners: Sequence[Table], header: str = ""
+) -> str:
+    """A whole config.toml: globals, `[session_server]` when enabled, then the runners."""
+    doc = tomlkit.document()
+    if header:
+        for line in header.splitlines():
+            doc.add(tomlkit.comment(line))
+    for key, value in global_items(manager).items():
+        doc.add(key, value)
+    if manager.session_server:
+        s = manager.session_server
+        doc.add(
+            "session_server",
+            _table(
+                {
+                    "listen_address": s.listen_address,
+                    "advertise_address": s.advertise_address,
+                    "session_timeout": s.session_timeout,
+                }
+            ),
+        )
+    aot: AoT = tomlkit.aot()
+    for table in runners:
+        aot.append(table)
+    doc.add("runners", aot)
+    return tomlkit.dumps(doc)
+
+
+def docker_config(fleet: Fleet, manager: Manager, header: str = "") -> str:
+    """config.toml for a manager whose runners use the docker executor."""
+    tls = gitlab_ca_path(fleet) if manager.trust_ca and fleet.certificates else None
+    tables = [runner_table(fleet, r, "docker", tls_ca_file=tls) for r in manager.runners]
+    return config_document(fleet, manager, tables, header)

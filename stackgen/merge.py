@@ -1,0 +1,109 @@
+"""Merging layers into one tree: a fold over defaults, profiles, the site file and `--set`.
+
+The rules (also in README, and tested table-driven in tests/test_merge.py):
+
+| earlier \\ later   | rule                                                                 |
+|-------------------|----------------------------------------------------------------------|
+| map, map          | merge key by key                                                     |
+| list, list        | append items not already present, order kept; `!remove x` drops x    |
+| scalar, scalar    | equal: keep. Different: the later layer wins if it is the site file, |
+|                   | `--set`, or a profile that includes the earlier one, or if the earlier |
+|                   | value is a built-in default; two unrelated profiles are a conflict     |
+| anything, !reset  | the later value replaces the earlier one outright                    |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .errors import Origin, Problem, Problems
+from .located import Val, dotted
+
+# Kinds that override whatever came before them, in order of precedence.
+AUTHORITATIVE = ("site", "set", "flag")
+
+
+def _wins(earlier: Origin, later: Origin, includes: Mapping[str, frozenset[str]]) -> bool:
+    if later.kind in AUTHORITATIVE or earlier.kind == "default":
+        return True
+    if later.kind == "profile" and earlier.kind == "profile":
+        if later.profile == earlier.profile:
+            return True
+        return earlier.profile in includes.get(later.profile or "", frozenset())
+    return earlier.kind not in AUTHORITATIVE
+
+
+def _strip(val: Val) -> Val:
+    """A fresh value with directives applied: `!remove` items vanish, ops reset to merge."""
+    if isinstance(val.value, dict):
+        return Val({k: _strip(v) for k, v in val.value.items()}, val.origin)
+    if isinstance(val.value, list):
+        return Val([_strip(v) for v in val.value if v.op != "remove"], val.origin)
+    return Val(val.value, val.origin)
+
+
+def merge(
+    earlier: Val | None,
+    later: Val,
+    problems: Problems,
+    includes: Mapping[str, frozenset[str]] | None = None,
+    path: tuple[str | int, ...] = (),
+    later_wins: bool = False,
+) -> Val:
+    """Merge `later` onto `earlier` following the rules above; conflicts go to `problems`.
+
+    `later_wins` makes every scalar of `later` win (a runner's own settings over the
+    `defaults:` section every runner inherits).
+    """
+    includes = includes or {}
+    if earlier is None or later.op == "reset":
+        return _strip(later)
+    if isinstance(earlier.value, dict) and isinstance(later.value, dict):
+        out = dict(earlier.value)
+        for key, val in later.value.items():
+            out[key] = merge(out.get(key), val, problems, includes, (*path, key), later_wins)
+        return Val(out, earlier.origin)
+    if isinstance(earlier.value, list) and isinstance(later.value, list):
+        items = list(earlier.value)
+        for item in later.value:
+            plain = item.plain()
+            if item.op == "remove":
+                items = [i for i in items if i.plain() != plain]
+            elif all(i.plain() != plain for i in items):
+                items.append(_strip(item))
+        return Val(items, earlier.origin)
+    if earlier.plain() == later.plain():
+        # equal values: credit the more specific layer rather than a built-in default
+        return _strip(later) if earlier.origin.kind == "default" else earlier
+    if later_wins or _wins(earlier.origin, later.origin, includes):
+        return _strip(later)
+    problems.items.append(
+        Problem(
+            f"conflicting values: {_show(later)} here, but {_show(earlier)} at {earlier.origin}",
+            later.origin,
+            dotted(path),
+            hint="set it in the site file or with --set to decide, or drop one of the profiles",
+        )
+    )
+    return earlier
+
+
+def _show(val: Val) -> str:
+    plain = val.plain()
+    if isinstance(plain, dict):
+        return "a mapping"
+    if isinstance(plain, list):
+        return "a list"
+    return repr(plain)
+
+
+def fold(
+    layers: list[Val], includes: Mapping[str, frozenset[str]] | None = None
+) -> tuple[Val, Problems]:
+    """Merge the layers in order; returns the tree and any conflicts found."""
+    problems = Problems()
+    result: Val | None = None
+    for layer in layers:
+        result = merge(result, layer, problems, includes)
+    assert result is not None, "fold needs at least the defaults layer"
+    return result, problems

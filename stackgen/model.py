@@ -1,0 +1,190 @@
+"""The intermediate model: what a runner fleet *is*, independent of any target.
+
+Composition builds one `Fleet`; every renderer reads only a `Fleet`. Nothing here knows
+about profiles, site files or output formats, and this module imports nothing from the
+rest of stackgen. All classes are frozen and hold tuples, so a model is hashable,
+comparable and cannot be changed behind a renderer's back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+PullPolicy = Literal["always", "if-not-present", "never"]
+FuseMode = Literal["privileged", "device-plugin"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """A machine that hosts one runner manager (a swarm node, a compose host)."""
+
+    name: str  # logical name from the site file, e.g. "processing"
+    hostname: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def constraints(self) -> tuple[str, ...]:
+        """Swarm placement constraints that select exactly this node."""
+        if self.hostname:
+            return (f"node.hostname == {self.hostname}",)
+        return tuple(f"node.labels.{k} == {v}" for k, v in self.labels)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A PEM CA certificate and the hosts it is trusted for (GitLab, MinIO, Harbor...)."""
+
+    name: str  # stem of the file name the targets write, e.g. "example-ca"
+    pem: str  # the certificate text, normalised to end with one newline
+    hosts: tuple[str, ...] = ()
+    not_after: str | None = None  # ISO date, informational
+
+    @property
+    def filename(self) -> str:
+        # update-ca-certificates only picks up files ending in .crt
+        return f"{self.name}.crt"
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A volume in a job container: a host path, a named volume or an anonymous one."""
+
+    target: str
+    source: str | None = None  # absolute host path, a named volume, or None (anonymous)
+    read_only: bool = False
+
+    @property
+    def is_host_path(self) -> bool:
+        return bool(self.source) and self.source.startswith("/")  # type: ignore[union-attr]
+
+    def spec(self) -> str:
+        """The docker `[src:]dst[:ro]` form that `[runners.docker] volumes` takes."""
+        text = f"{self.source}:{self.target}" if self.source else self.target
+        return f"{text}:ro" if self.read_only else text
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service container started next to every job (e.g. docker:dind)."""
+
+    name: str  # image reference
+    alias: str | None = None
+    command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TokenRef:
+    """Where a runner's authentication token comes from; never the token itself."""
+
+    env: str  # environment variable the runner expands at load time
+    file: str | None = None  # optional file holding the token (deployment-side secret)
+
+
+@dataclass(frozen=True)
+class KubernetesOptions:
+    """Job-pod settings used only where jobs run on Kubernetes."""
+
+    namespace: str = "gitlab-ci"  # where job pods run (least privilege)
+    manager_namespace: str = "gitlab-runner"  # where the manager pod runs
+    node_selector: tuple[tuple[str, str], ...] = ()
+    fuse: FuseMode = "privileged"  # how /dev/fuse reaches job pods when a runner needs it
+    fuse_resource: str = "github.com/fuse"  # extended resource name of a FUSE device plugin
+    data_claims: tuple[tuple[str, str], ...] = ()  # data name -> PVC claim name
+
+
+@dataclass(frozen=True)
+class Runner:
+    """One `[[runners]]` entry: a registered runner and the jobs it runs."""
+
+    name: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    run_untagged: bool = False
+    token: TokenRef = field(default_factory=lambda: TokenRef(env="RUNNER_TOKEN"))
+    image: str = "alpine:3.20"
+    privileged: bool = False
+    devices: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    cap_add: tuple[str, ...] = ()
+    volumes: tuple[Volume, ...] = ()
+    services: tuple[Service, ...] = ()
+    pull_policy: tuple[PullPolicy, ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()
+    shm_size: int = 0
+    limit: int = 0  # 0 = no per-runner limit
+    helper_image: str | None = None
+    trust_ca: bool = False  # mount the site CA bundle into job containers
+    ca_job_path: str | None = None  # where jobs see the bundle (None: the fleet's default)
+    kubernetes: KubernetesOptions = field(default_factory=KubernetesOptions)
+    data: tuple[tuple[str, str], ...] = ()  # data names this runner mounts -> host path
+
+    @property
+    def needs_fuse(self) -> bool:
+        return "/dev/fuse" in self.devices or any(d.startswith("/dev/fuse:") for d in self.devices)
+
+
+@dataclass(frozen=True)
+class SessionServer:
+    """The interactive web terminal endpoint (`[session_server]`)."""
+
+    listen_address: str = "[::]:8093"
+    advertise_address: str = ""
+    session_timeout: int = 1800
+
+    @property
+    def port(self) -> int:
+        return int(self.listen_address.rsplit(":", 1)[1])
+
+
+@dataclass(frozen=True)
+class Manager:
+    """One gitlab-runner process (service, container or pod) and the runners it hosts."""
+
+    name: str
+    node: Node
+    image: str  # the runner image that runs the manager
+    runners: tuple[Runner, ...]
+    concurrent: int = 4
+    check_interval: int = 3
+    shutdown_timeout: int = 30
+    log_level: str = "info"
+    session_server: SessionServer | None = None
+    trust_ca: bool = False  # the manager itself trusts the site CA (TLS to GitLab)
+    stop_grace_period: str = "1h"  # time running jobs get to finish on SIGQUIT
+    replicas: int = 1
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """Everything the targets render: GitLab, trust, registry and the managers."""
+
+    name: str
+    gitlab_url: str
+    managers: tuple[Manager, ...]
+    certificates: tuple[Certificate, ...] = ()
+    registry: str | None = None
+    ca_host_path: str = "/etc/ssl/certs/ca-certificates.crt"
+    ca_job_path: str = "/etc/ssl/certs/ca-certificates.crt"
+    runner_image_family: Literal["ubuntu", "alpine"] | None = "ubuntu"  # None: unknown base
+    ca_image: str | None = None  # the CA-baked runner image built by the dockerfile target
+    images: tuple[tuple[str, str], ...] = ()  # named image refs from the site (kaniko, dind...)
+
+    @property
+    def gitlab_host(self) -> str:
+        """GitLab's host name without port: the runner looks for certs/<host>.crt."""
+        return urlsplit(self.gitlab_url).hostname or ""
+
+    @property
+    def runners(self) -> tuple[Runner, ...]:
+        return tuple(r for m in self.managers for r in m.runners)
+
+    @property
+    def uses_ca(self) -> bool:
+        return bool(self.certificates) and (
+            any(m.trust_ca for m in self.managers) or any(r.trust_ca for r in self.runners)
+        )
+
+    def image(self, key: str) -> str | None:
+        return dict(self.images).get(key)

@@ -1,0 +1,123 @@
+"""Finding and reading profiles: built-in ones, user directories, includes and cycles.
+
+Search order: directories from `--profiles-dir` (in the order given), then
+`$STACKGEN_PROFILE_PATH` (os.pathsep-separated), then the built-in profiles. A user
+profile with a built-in's name shadows it, as on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Origin, Problem, Problems, UserError, did_you_mean
+from .located import Val, load_yaml_file
+from .resources import data_dir, display_path
+from .schema import validate
+
+ENV_VAR = "STACKGEN_PROFILE_PATH"
+
+
+@dataclass(frozen=True)
+class ProfileInfo:
+    name: str
+    path: Path
+    builtin: bool
+
+    @property
+    def display(self) -> str:
+        return f"profiles/{self.path.name}" if self.builtin else display_path(self.path)
+
+
+@dataclass(frozen=True)
+class Profile:
+    info: ProfileInfo
+    doc: Val  # the file's content, without description/include/waivers
+    description: str
+    includes: tuple[Val, ...]  # each include with its position, for cycle errors
+    waivers: tuple[tuple[str, str], ...]
+
+
+def search_dirs(extra: Sequence[str | Path] = ()) -> list[tuple[Path, bool]]:
+    dirs: list[tuple[Path, bool]] = [(Path(d), False) for d in extra]
+    env = os.environ.get(ENV_VAR, "")
+    dirs += [(Path(d), False) for d in env.split(os.pathsep) if d]
+    dirs.append((data_dir("profiles"), True))
+    return dirs
+
+
+def discover(extra: Sequence[str | Path] = ()) -> dict[str, ProfileInfo]:
+    """All profiles by name; the first directory that has a name wins."""
+    found: dict[str, ProfileInfo] = {}
+    for directory, builtin in search_dirs(extra):
+        if not directory.is_dir():
+            if not builtin:
+                raise UserError(Problem(f"profile directory not found: {directory}"))
+            continue
+        for path in sorted(directory.glob("*.yaml")):
+            found.setdefault(path.stem, ProfileInfo(path.stem, path, builtin))
+    return found
+
+
+def read_profile(info: ProfileInfo) -> Profile:
+    origin = Origin("profile", info.display, profile=info.name)
+    doc = load_yaml_file(info.path, origin)
+    if not isinstance(doc.value, dict):
+        raise UserError(Problem("a profile must be a mapping of keys", doc.origin))
+    problems = validate(doc, "profile", info.display)
+    if problems:
+        raise UserError(problems)
+    body = {k: v for k, v in doc.value.items() if k not in ("description", "include", "waivers")}
+    meta = doc.plain()
+    return Profile(
+        info=info,
+        doc=Val(body, doc.origin),
+        description=str(meta.get("description", "")),
+        includes=tuple(doc.value["include"].value) if "include" in doc.value else (),
+        waivers=tuple(sorted(meta.get("waivers", {}).items())),
+    )
+
+
+def unknown_profile(name: str, known: dict[str, ProfileInfo], origin: Origin | None) -> Problem:
+    hint = did_you_mean(name, known) or f"known profiles: {', '.join(sorted(known))}"
+    return Problem(f"unknown profile {name!r}", origin, hint=hint)
+
+
+def resolve(
+    names: Sequence[str], extra_dirs: Sequence[str | Path] = ()
+) -> tuple[list[Profile], dict[str, frozenset[str]]]:
+    """Profiles in merge order (includes before includers, each once) and their include sets."""
+    known = discover(extra_dirs)
+    problems = Problems()
+    for name in names:
+        if name not in known:
+            problems.items.append(unknown_profile(name, known, Origin("flag", "command line")))
+    problems.raise_if_any()
+
+    ordered: list[Profile] = []
+    loaded: dict[str, Profile] = {}
+    closure: dict[str, frozenset[str]] = {}
+
+    def visit(name: str, chain: tuple[str, ...], origin: Origin | None) -> frozenset[str]:
+        if name in chain:
+            cycle = " -> ".join((*chain[chain.index(name):], name))
+            raise UserError(Problem(f"include cycle: {cycle}", origin, "include"))
+        if name in closure:
+            return closure[name]
+        if name not in known:
+            raise UserError(unknown_profile(name, known, origin))
+        profile = loaded.get(name) or read_profile(known[name])
+        loaded[name] = profile
+        included: set[str] = set()
+        for child in profile.includes:
+            included |= {child.value} | visit(child.value, (*chain, name), child.origin)
+        closure[name] = frozenset(included)
+        ordered.append(profile)
+        return closure[name]
+
+    for name in names:
+        visit(name, (), Origin("flag", "command line"))
+    return ordered, closure
+

@@ -1,0 +1,283 @@
+"""The JSON Schema of profile and site files, and validation with file:line errors.
+
+Profiles, the site file and `--set` overrides share one document shape (so any key can be
+overridden the same way); profiles may also carry `description` and `include`. Each file
+is validated on its own, before merging, and every problem is reported at once.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import Origin, Problem, did_you_mean
+from .located import Val, dotted, locate
+
+NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"  # DNS-label: service, release and file names
+ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+ABS_PATH = r"^/[^\0\n:]*$"
+DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"  # Go time.ParseDuration
+
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+STRINGS = {"type": "array", "items": STR}
+UINT = {"type": "integer", "minimum": 0}
+PULL = {"enum": ["always", "if-not-present", "never"]}
+
+
+def _obj(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": props, "additionalProperties": False, **extra}
+
+
+VOLUME = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        _obj(
+            {
+                "target": {"type": "string", "pattern": ABS_PATH},
+                "source": {"type": "string", "minLength": 1},
+                "data": {"type": "string", "pattern": NAME},
+                "read_only": BOOL,
+            },
+            required=["target"],
+        ),
+    ]
+}
+
+SERVICE = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        _obj(
+            {"name": STR, "alias": STR, "command": STRINGS, "entrypoint": STRINGS},
+            required=["name"],
+        ),
+    ]
+}
+
+KUBERNETES = _obj(
+    {
+        "namespace": {"type": "string", "pattern": NAME},
+        "manager_namespace": {"type": "string", "pattern": NAME},
+        "node_selector": {"type": "object", "additionalProperties": STR},
+        "fuse": {"enum": ["privileged", "device-plugin"]},
+        "fuse_resource": STR,
+        "data_claims": {"type": "object", "additionalProperties": STR},
+    }
+)
+
+RUNNER = _obj(
+    {
+        "description": STR,
+        "tags": {"type": "array", "items": {"type": "string", "pattern": r"^[^,\s]+$"}},
+        "run_untagged": BOOL,
+        "node": {"type": "string", "pattern": NAME},
+        "token": _obj(
+            {"env": {"type": "string", "pattern": ENV_NAME}, "file": {"type": "string"}}
+        ),
+        "image": {"type": "string", "minLength": 1},
+        "privileged": BOOL,
+        "devices": STRINGS,
+        "security_opt": STRINGS,
+        "cap_add": STRINGS,
+        "volumes": {"type": "array", "items": VOLUME},
+        "services": {"type": "array", "items": SERVICE},
+        "pull_policy": {"oneOf": [PULL, {"type": "array", "items": PULL}]},
+        "environment": {
+            "type": "object",
+            "propertyNames": {"pattern": ENV_NAME},
+            "additionalProperties": {"type": ["string", "integer", "boolean"]},
+        },
+        "shm_size": UINT,
+        "limit": UINT,
+        "helper_image": STR,
+        "trust_ca": BOOL,
+        "ca_job_path": {"type": "string", "pattern": ABS_PATH},
+        "kubernetes": KUBERNETES,
+    }
+)
+
+MANAGER = _obj(
+    {
+        "concurrent": {"type": "integer", "minimum": 1},
+        "check_interval": {"type": "integer", "minimum": 1},
+        "shutdown_timeout": UINT,
+        "log_level": {"enum": ["debug", "info", "warn", "error", "fatal", "panic"]},
+        "session_server": _obj(
+            {
+                "enabled": BOOL,
+                "listen_address": STR,
+                "advertise_address": STR,
+                "session_timeout": {"type": "integer", "minimum": 1},
+            }
+        ),
+        "trust_ca": BOOL,
+        "stop_grace_period": {"type": "string", "pattern": DURATION},
+    }
+)
+
+LAYER_PROPERTIES: dict[str, Any] = {
+    "name": {"type": "string", "pattern": NAME},
+    "gitlab": _obj({"url": {"type": "string", "pattern": r"^https?://[^\s/]+"}}),
+    "nodes": {
+        "type": "object",
+        "propertyNames": {"pattern": NAME},
+        "additionalProperties": _obj(
+            {
+                "hostname": {"type": "string", "pattern": r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},
+                "labels": {
+                    "type": "object",
+                    "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"},
+                    "additionalProperties": STR,
+                },
+            }
+        ),
+    },
+    "default_node": {"type": "string", "pattern": NAME},
+    "registry": STR,
+    "data": {
+        "type": "object",
+        "propertyNames": {"pattern": NAME},
+        "additionalProperties": {"type": "string", "pattern": ABS_PATH},
+    },
+    "certificates": {
+        "type": "object",
+        "propertyNames": {"pattern": NAME},
+        "additionalProperties": _obj(
+            {"file": {"type": "string", "minLength": 1}, "hosts": STRINGS}, required=["file"]
+        ),
+    },
+    "ca": _obj(
+        {
+            "host_path": {"type": "string", "pattern": ABS_PATH},
+            "job_path": {"type": "string", "pattern": ABS_PATH},
+        }
+    ),
+    "images": {
+        "type": "object",
+        "propertyNames": {"pattern": NAME},
+        "additionalProperties": {"type": "string", "minLength": 1},
+    },
+    "manager": MANAGER,
+    "defaults": RUNNER,
+    "runners": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": RUNNER},
+}
+
+PROFILE_META: dict[str, Any] = {
+    "description": STR,
+    "include": {"type": "array", "items": {"type": "string", "pattern": NAME}},
+    "waivers": {"type": "object", "additionalProperties": {"type": "string", "minLength": 10}},
+}
+
+
+def layer_schema(kind: str) -> dict[str, Any]:
+    """The schema for a profile (`kind="profile"`) or a site file / `--set` layer."""
+    props = dict(LAYER_PROPERTIES)
+    if kind == "profile":
+        props.update(PROFILE_META)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"stackgen {kind} file",
+        **_obj(props),
+    }
+
+
+def schema_json(kind: str) -> str:
+    return json.dumps(layer_schema(kind), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "number": "a number",
+    "null": "nothing",
+}
+
+
+def _describe(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, (dict, list)) else (
+        "a mapping" if isinstance(value, dict) else "a list"
+    )
+
+
+def _message(error: Any) -> tuple[str, str | None]:
+    """A human sentence for one jsonschema error, plus an optional hint."""
+    kind, inst, schema = error.validator, error.instance, error.schema
+    if kind == "type":
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        want = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        hint = None
+        if "array" in types and isinstance(inst, str):
+            hint = f"write it as a list: [{json.dumps(inst)}]"
+        elif "boolean" in types and isinstance(inst, str):
+            hint = "write true or false without quotes"
+        elif "integer" in types and isinstance(inst, (str, float)):
+            hint = "write a whole number without quotes or decimals"
+        return f"expected {want}, got {_describe(inst)}", hint
+    if kind == "enum":
+        choices = [str(c) for c in schema["enum"]]
+        return (
+            f"{_describe(inst)} is not one of {', '.join(choices)}",
+            did_you_mean(str(inst), choices),
+        )
+    if kind == "pattern":
+        return f"{_describe(inst)} is not valid here (must match {schema['pattern']})", None
+    if kind == "minimum":
+        return f"{inst} is too small (minimum {schema['minimum']})", None
+    if kind == "minLength":
+        return "must not be empty", None
+    if kind == "required":
+        missing = [k for k in schema["required"] if k not in inst]
+        return f"missing required key {', '.join(repr(m) for m in missing)}", None
+    if kind == "oneOf":
+        return f"{_describe(inst)} does not have a valid form here", None
+    return str(error.message), None
+
+
+def _unknown_keys(error: Any) -> list[str]:
+    props = error.schema.get("properties", {})
+    return [k for k in error.instance if k not in props]
+
+
+def validate(doc: Val, kind: str, display: str) -> list[Problem]:
+    """Validate one layer; every problem carries the position of the offending key."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(layer_schema(kind))
+    problems: list[Problem] = []
+    for error in validator.iter_errors(doc.plain()):
+        path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            allowed = list(error.schema.get("properties", {}))
+            for key in _unknown_keys(error):
+                where = locate(doc, (*path, key))
+                problems.append(
+                    Problem(
+                        f"unknown key {key!r} in {display}",
+                        where,
+                        dotted((*path, key)),
+                        did_you_mean(key, allowed),
+                    )
+                )
+            continue
+        if error.validator == "propertyNames":
+            key = str(error.instance)
+            where = locate(doc, (*path, key))
+            problems.append(
+                Problem(
+                    f"name {key!r} is not valid (lowercase letters, digits and '-', "
+                    "starting and ending with a letter or digit)",
+                    where,
+                    dotted((*path, key)),
+                )
+            )
+            continue
+        message, hint = _message(error)
+        problems.append(Problem(message, locate(doc, path), dotted(path), hint))
+    return problems
+
+
+def origin_label(origin: Origin) -> str:
+    return str(origin)
