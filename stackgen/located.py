@@ -27,6 +27,7 @@ class Val:
     value: Any
     origin: Origin
     op: Op = "merge"
+    key_origin: Origin | None = None  # where the key naming this value is written
 
     def plain(self) -> Any:
         """The value without provenance: plain dicts, lists and scalars."""
@@ -71,15 +72,15 @@ def dotted(path: tuple[str | int, ...]) -> str:
     return out
 
 
-def locate(root: Val, path: tuple[str | int, ...]) -> Origin:
-    """The origin of the deepest existing node along `path`."""
+def locate(root: Val, path: tuple[str | int, ...], key: bool = False) -> Origin:
+    """The origin of the deepest existing node along `path` (of its key, if `key`)."""
     node, origin = root, root.origin
     for step in path:
         nxt = node.get(step)
         if nxt is None:
             break
         node, origin = nxt, nxt.origin
-    return origin
+    return (node.key_origin or origin) if key else origin
 
 
 def _scalar(raw: Any) -> Any:
@@ -115,29 +116,28 @@ def from_ruamel(node: Any, origin: Origin) -> Val:
     """Convert a ruamel round-trip node into a `Val` tree with 1-based positions."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
-    def at(line: int, col: int) -> Origin:
-        return replace(origin, line=line + 1, col=col + 1)
+    def at(pos: tuple[int, int] | None) -> Origin:
+        # ruamel knows no position for some flow-style items: use the parent's
+        if not pos:
+            return origin
+        return replace(origin, line=pos[0] + 1, col=pos[1] + 1)
 
     op = _op_of(node, origin)
     if isinstance(node, CommentedMap):
         out: dict[str, Val] = {}
         for key in node:
-            kline, kcol = node.lc.key(key)
-            vline, vcol = node.lc.value(key)
+            key_at, value_at = at(node.lc.key(key)), at(node.lc.value(key))
             child = node[key]
             if not isinstance(key, str):
-                raise UserError(Problem(f"keys must be text, got {key!r}", at(kline, kcol)))
+                raise UserError(Problem(f"keys must be text, got {key!r}", key_at))
             # a scalar's position is where its value starts; a block's, where its key is
-            if isinstance(child, (CommentedMap, CommentedSeq)):
-                out[key] = from_ruamel(child, at(kline, kcol))
-            else:
-                out[key] = from_ruamel(child, at(vline, vcol))
+            block = isinstance(child, (CommentedMap, CommentedSeq))
+            out[key] = replace(from_ruamel(child, key_at if block else value_at), key_origin=key_at)
         return Val(out, origin, op)
     if isinstance(node, CommentedSeq):
         items = []
         for i, child in enumerate(node):
-            line, col = node.lc.item(i)
-            items.append(from_ruamel(child, at(line, col)))
+            items.append(from_ruamel(child, at(node.lc.item(i))))
         return Val(items, origin, op)
     if isinstance(node, TaggedScalar):
         return Val(_scalar(node.value), origin, op)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import Origin, Problem, did_you_mean
+from .errors import Problem, did_you_mean
 from .located import Val, dotted, locate
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"  # DNS-label: service, release and file names
@@ -252,10 +252,10 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
         if error.validator == "additionalProperties":
             allowed = list(error.schema.get("properties", {}))
             for key in _unknown_keys(error):
-                where = locate(doc, (*path, key))
+                where = locate(doc, (*path, key), key=True)
                 problems.append(
                     Problem(
-                        f"unknown key {key!r} in {display}",
+                        f"unknown key {key!r}",
                         where,
                         dotted((*path, key)),
                         did_you_mean(key, allowed),
@@ -264,7 +264,7 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
             continue
         if error.validator == "propertyNames":
             key = str(error.instance)
-            where = locate(doc, (*path, key))
+            where = locate(doc, (*path, key), key=True)
             problems.append(
                 Problem(
                     f"name {key!r} is not valid (lowercase letters, digits and '-', "
@@ -278,6 +278,3 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
         problems.append(Problem(message, locate(doc, path), dotted(path), hint))
     return problems
 
-
-def origin_label(origin: Origin) -> str:
-    return str(origin)

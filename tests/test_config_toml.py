@@ -1,0 +1,71 @@
+"""config.toml as gitlab-runner reads it: parses with tomllib, only real keys, strict types."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+import stackgen
+from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.runner_keys import check_config
+
+CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED
+
+
+@pytest.mark.parametrize("profiles", CASES, ids="+".join)
+def test_every_config_loads_in_the_runner(profiles: tuple[str, ...]) -> None:
+    files = stackgen.generate(list(profiles), "config-toml")
+    assert files
+    for path, text in files.items():
+        assert path.endswith("/config.toml")
+        doc = tomllib.loads(text)
+        assert check_config(doc) == [], path
+        assert len(doc["runners"]) >= 1
+
+
+def test_preproc_privileges_are_job_settings() -> None:
+    files = stackgen.generate(["preproc"], "config-toml")
+    runner = tomllib.loads(files["processing/config.toml"])["runners"][0]
+    assert runner["docker"]["devices"] == ["/dev/fuse"]
+    assert runner["docker"]["security_opt"] == ["apparmor=unconfined", "seccomp=unconfined"]
+    assert runner["docker"]["privileged"] is False
+    assert runner["token"] == "${RUNNER_TOKEN_PREPROC}"
+
+
+def test_one_config_per_node_with_its_runners() -> None:
+    files = stackgen.generate(["default", "bids", "preproc"], "config-toml")
+    assert sorted(files) == ["data/config.toml", "processing/config.toml"]
+    data = tomllib.loads(files["data/config.toml"])
+    assert [r["name"] for r in data["runners"]] == ["default", "bids"]
+    assert data["session_server"]["advertise_address"] == "data01.example.org:8093"
+
+
+def test_session_server_only_when_asked() -> None:
+    files = stackgen.generate(["bids"], "config-toml", sets=["manager.session_server.enabled=false"])
+    assert "session_server" not in tomllib.loads(files["data/config.toml"])
+
+
+def test_self_signed_certs_wire_runner_and_jobs() -> None:
+    doc = tomllib.loads(stackgen.generate(["bids", "self-signed-certs"], "config-toml")["data/config.toml"])
+    runner = doc["runners"][0]
+    assert runner["tls-ca-file"] == "/etc/gitlab-runner/certs/gitlab.example.org.crt"
+    assert any(v.endswith(":ro") and "ca-certificates.crt" in v for v in runner["docker"]["volumes"])
+
+
+def test_dind_services_are_tables() -> None:
+    doc = tomllib.loads(stackgen.generate(["dind-build"], "config-toml")["data/config.toml"])
+    docker = doc["runners"][0]["docker"]
+    assert docker["privileged"] is True
+    assert docker["services"][0]["name"].endswith("-dind")
+    assert docker["services"][0]["alias"] == "docker"
+
+
+def test_set_overrides_last_and_types_are_kept() -> None:
+    doc = tomllib.loads(
+        stackgen.generate(["bids"], "config-toml", sets=["manager.concurrent=8", "runners.bids.limit=2"])[
+            "data/config.toml"
+        ]
+    )
+    assert doc["concurrent"] == 8
+    assert doc["runners"][0]["limit"] == 2
