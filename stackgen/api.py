@@ -122,6 +122,10 @@ def explain(
     if not picked:
         keys = {r.key.split("[")[0] for r in rows}
         raise UserError(
-            Problem(f"no value {key!r} in this build", Origin("flag", "explain"), hint=did_you_mean(key, keys))
+            Problem(
+                f"no value {key!r} in this build",
+                Origin("flag", "explain"),
+                hint=did_you_mean(key, keys),
+            )
         )
     return picked

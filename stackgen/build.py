@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from . import model as m
 from .certs import read_certificate
@@ -194,7 +194,10 @@ class _FleetBuilder:
 
     def _runner(self, name: str, val: Val) -> m.Runner:
         spec = val.plain()
-        where = lambda *p: locate(val, p)  # noqa: E731
+
+        def where(*path: str | int) -> Origin:
+            return locate(val, path)
+
         volumes = self._volumes(name, val)
         devices = tuple(spec.get("devices", ()))
         for i, dev in enumerate(devices):
@@ -234,7 +237,7 @@ class _FleetBuilder:
             cap_add=tuple(spec.get("cap_add", ())),
             volumes=volumes,
             services=tuple(_service(s) for s in spec.get("services", ())),
-            pull_policy=tuple([pull] if isinstance(pull, str) else pull),
+            pull_policy=cast(tuple[m.PullPolicy, ...], tuple([pull] if isinstance(pull, str) else pull)),
             environment=tuple((k, _env_text(v)) for k, v in spec.get("environment", {}).items()),
             shm_size=spec.get("shm_size", 0),
             limit=spec.get("limit", 0),
@@ -435,7 +438,7 @@ def parse_volume(spec: str) -> tuple[m.Volume | None, str | None]:
     return m.Volume(target, source, mode == "ro"), None
 
 
-def image_family(ref: str) -> m.Literal["ubuntu", "alpine"] | None:  # type: ignore[name-defined]
+def image_family(ref: str) -> Literal["ubuntu", "alpine"] | None:
     """The OS family of a gitlab-runner image: `alpine-*` tags are Alpine, the rest Ubuntu."""
     repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
     if not repo.endswith("gitlab-runner"):

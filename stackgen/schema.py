@@ -207,7 +207,7 @@ def _message(error: Any) -> tuple[str, str | None]:
     kind, inst, schema = error.validator, error.instance, error.schema
     if kind == "type":
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        want = " or ".join(_TYPE_WORDS.get(t, t) for t in types)
+        want = " or ".join(_TYPE_WORDS.get(str(t), str(t)) for t in types)
         hint = None
         if "array" in types and isinstance(inst, str):
             hint = f"write it as a list: [{json.dumps(inst)}]"

@@ -37,7 +37,7 @@ def dump(data: Any, header: str = "") -> str:
     yaml = YAML(typ="rt")
     yaml.width = 4096  # never fold long strings (folding changes nothing, but reads badly)
     yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.representer.ignore_aliases = lambda *_: True  # type: ignore[method-assign]
+    yaml.representer.ignore_aliases = lambda *_: True
     stream = io.StringIO()
     yaml.dump(_convert(data), stream)
     prefix = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines())
