@@ -28,6 +28,10 @@ test: $(STAMP)
 snapshots: $(STAMP)
 	$(BIN)/python -m pytest tests/test_snapshots.py --snapshot-update
 
+## bench: speed and memory against the budgets in benchmarks/bench.py
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check stackgen tests
 
