@@ -3,51 +3,43 @@
     >>> import stackgen
     >>> fleet = stackgen.build(["preproc"])            # the model (frozen dataclasses)
     >>> files = stackgen.render(fleet, "swarm")        # {relative path: text}
-
-Names load on first use, so `import stackgen` (and the CLI's start-up) stays cheap.
 """
 
-from __future__ import annotations
+from .api import (
+    Explanation,
+    ProfileSummary,
+    build,
+    explain,
+    generate,
+    list_profiles,
+    render,
+    targets,
+)
+from .build import Composition, compose
+from .errors import Finding, Problem, StackgenError, UserError
+from .model import Certificate, Fleet, Manager, Node, Runner, Service, Volume
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .api import (
-        Explanation,
-        ProfileSummary,
-        build,
-        explain,
-        generate,
-        list_profiles,
-        render,
-        targets,
-    )
-    from .build import Composition, compose
-    from .errors import Finding, Problem, StackgenError, UserError
-    from .model import Certificate, Fleet, Manager, Node, Runner, Service, Volume
-
-_HOMES = {
-    ".api": ("Explanation", "ProfileSummary", "build", "explain", "generate", "list_profiles",
-             "render", "targets"),
-    ".build": ("Composition", "compose"),
-    ".errors": ("Finding", "Problem", "StackgenError", "UserError"),
-    ".model": ("Certificate", "Fleet", "Manager", "Node", "Runner", "Service", "Volume"),
-}
-_WHERE = {name: module for module, names in _HOMES.items() for name in names}
-
-__all__ = sorted(_WHERE)
+__all__ = [
+    "Certificate",
+    "Composition",
+    "Explanation",
+    "Finding",
+    "Fleet",
+    "Manager",
+    "Node",
+    "Problem",
+    "ProfileSummary",
+    "Runner",
+    "Service",
+    "StackgenError",
+    "UserError",
+    "Volume",
+    "build",
+    "compose",
+    "explain",
+    "generate",
+    "list_profiles",
+    "render",
+    "targets",
+]
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'stackgen' has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
