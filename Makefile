@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test snapshots lint typecheck check bench clean
+.PHONY: install demo drift test snapshots lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,13 @@ install: $(STAMP)
 
 ## demo: generate the swarm deployment for the preproc runner on the built-in example site
 demo: $(STAMP)
-	$(BIN)/stackgen build preproc --target swarm -o build/demo/swarm
-	$(BIN)/stackgen build bids preproc self-signed-certs --target config-toml -o build/demo/config-toml
-	@echo "demo output is in build/demo/"
+	$(BIN)/stackgen build preproc --target swarm -o build/demo/swarm $(DEMO_FLAGS)
+	$(BIN)/stackgen build bids preproc self-signed-certs --target config-toml -o build/demo/config-toml $(DEMO_FLAGS)
+	@test -n "$(DEMO_FLAGS)" || echo "demo output is in build/demo/"
+
+## drift: exit 1 with a diff if build/demo is not what `make demo` would write now (a CI gate)
+drift: $(STAMP)
+	@$(MAKE) --no-print-directory demo DEMO_FLAGS=--check
 
 ## test: the whole default suite (what CI runs)
 test: $(STAMP)

@@ -9,11 +9,13 @@ from .api import (
     Explanation,
     ProfileSummary,
     build,
+    drift,
     explain,
     generate,
     list_profiles,
     render,
     targets,
+    write,
 )
 from .build import Composition, compose
 from .errors import Finding, Problem, StackgenError, UserError
@@ -36,10 +38,12 @@ __all__ = [
     "Volume",
     "build",
     "compose",
+    "drift",
     "explain",
     "generate",
     "list_profiles",
     "render",
     "targets",
+    "write",
 ]
 __version__ = "0.1.0"

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .build import Composition, compose
 from .errors import Origin, Problem, UserError, did_you_mean
 from .located import Val, dotted
 from .model import Fleet
 from .targets import TARGETS, renderer
+
+if TYPE_CHECKING:
+    from .outdir import Plan
+    from .writer import WriteResult
 
 PathLike = str | Path
 
@@ -60,7 +65,16 @@ def render(fleet: Fleet, target: str) -> dict[str, str]:
                 hint=did_you_mean(target, TARGETS) or f"targets: {', '.join(TARGETS)}",
             )
         )
-    return renderer(target)(fleet)
+    from .validate import fleet_problems
+
+    problems = fleet_problems(fleet)  # a model made by hand gets the checks compose() runs
+    if problems:
+        raise UserError(problems)
+    files = renderer(target)(fleet)
+    from .secrets import check_rendered
+
+    check_rendered(files, target)  # no secret value leaves stackgen, printed or written
+    return files
 
 
 def generate(
@@ -72,6 +86,24 @@ def generate(
 ) -> dict[str, str]:
     """build() then render(): every file one target needs."""
     return render(build(profiles, site, sets, profile_dirs), target)
+
+
+def write(
+    out_dir: PathLike, files: Mapping[str, str], target: str, force: bool = False
+) -> WriteResult:
+    """Write one target's files under `out_dir`, all or none, as `stackgen build` does:
+    hand-edited or foreign files are refused unless `force`, stale ones removed."""
+    from .writer import write as write_files
+
+    return write_files(Path(out_dir), files, target=target, force=force)
+
+
+def drift(out_dir: PathLike, files: Mapping[str, str], target: str) -> Plan:
+    """What writing would change, reading only (`stackgen build --check`): `.changes`,
+    `.diff()` and `.summary()`."""
+    from .writer import preview
+
+    return preview(Path(out_dir), files, target)
 
 
 def list_profiles(profile_dirs: Sequence[PathLike] = ()) -> list[ProfileSummary]:

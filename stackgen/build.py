@@ -61,7 +61,14 @@ def compose(
     problems.raise_if_any()
     builder = _FleetBuilder(tree, runners, site_obj)
     fleet = builder.build()
-    return Composition(tuple(ordered), site_obj, tree, runners, fleet, tuple(builder.findings))
+    from .lint import lint, runner_waivers
+    from .validate import fleet_problems, locator
+
+    where = locator(tree, runners)
+    problems.extend(fleet_problems(fleet, where))  # what the consumers would reject
+    problems.raise_if_any()
+    findings = [*builder.findings, *lint(fleet, runner_waivers(ordered, defined), where)]
+    return Composition(tuple(ordered), site_obj, tree, runners, fleet, tuple(findings))
 
 
 def _defined_runners(profiles: Sequence[Profile]) -> list[str]:
@@ -138,7 +145,7 @@ class _FleetBuilder:
         managers = self._managers(nodes, runners, certificates)
         self.problems.raise_if_any()
         images = _get(self.tree, "images") or {}
-        return m.Fleet(
+        fleet = m.Fleet(
             name=_get(self.tree, "name"),
             gitlab_url=self._gitlab_url(),
             managers=managers,
@@ -150,6 +157,23 @@ class _FleetBuilder:
             ca_image=images.get("runner-ca"),
             images=tuple(sorted(images.items())),
         )
+        self._check_gitlab_trust(fleet)
+        return fleet
+
+    def _check_gitlab_trust(self, fleet: m.Fleet) -> None:
+        # tls-ca-file is added to the system roots (gitlab-runner network/client.go addTLSCA),
+        # so an undeclared GitLab host still works; but nothing checked that the CA covers it.
+        if not any(mgr.trust_ca for mgr in fleet.managers) or not fleet.certificates:
+            return
+        if not any(fleet.gitlab_host in c.hosts for c in fleet.certificates):
+            self.findings.append(
+                Finding(
+                    f"the runner trusts the site CA for GitLab, but no certificate lists "
+                    f"{fleet.gitlab_host} among its hosts, so its coverage was not checked",
+                    self.origin("certificates"),
+                    "certificates",
+                )
+            )
 
     def _gitlab_url(self) -> str:
         url = _get(self.tree, "gitlab", "url")
@@ -167,7 +191,7 @@ class _FleetBuilder:
         out = {}
         for name, spec in (_get(self.tree, "nodes") or {}).items():
             labels = tuple(sorted((spec.get("labels") or {}).items()))
-            node = m.Node(name, spec.get("hostname"), labels)
+            node = m.Node(name, spec.get("hostname"), labels, tuple(spec.get("constraints", ())))
             if not node.constraints():
                 self.problems.add(
                     "a node needs a hostname or labels, or it cannot be pinned",
@@ -182,14 +206,19 @@ class _FleetBuilder:
         for name, spec in (_get(self.tree, "certificates") or {}).items():
             origin = self.origin("certificates", name, "file")
             base = self.site.base_dir if origin.kind == "site" else Path.cwd()
+            hosts = spec.get("hosts", [])
+            host_origins = [self.origin("certificates", name, "hosts", i) for i in range(len(hosts))]
             try:
-                out.append(read_certificate(base / spec["file"], name, spec.get("hosts", []), origin))
+                loaded = read_certificate(base / spec["file"], name, hosts, origin, host_origins)
             except Exception as exc:  # noqa: BLE001 - re-raised as problems below
                 from .errors import UserError
 
                 if not isinstance(exc, UserError):
                     raise
                 self.problems.extend(exc.problems)
+                continue
+            out.append(loaded.certificate)
+            self.findings.extend(loaded.findings)
         return tuple(out)
 
     def _runner(self, name: str, val: Val) -> m.Runner:
@@ -251,6 +280,9 @@ class _FleetBuilder:
                 fuse=kube.get("fuse", "privileged"),
                 fuse_resource=kube.get("fuse_resource", "github.com/fuse"),
                 data_claims=tuple(sorted(kube.get("data_claims", {}).items())),
+                tolerations=tuple(kube.get("tolerations", ())),
+                docker_config_secret=kube.get("docker_config", {}).get("secret"),
+                docker_config_path=kube.get("docker_config", {}).get("path"),
             ),
             data=tuple(
                 (v["data"], _get(self.tree, "data", v["data"]) or "")
@@ -377,7 +409,7 @@ class _FleetBuilder:
             return None
         listen = spec["listen_address"]
         port = listen.rsplit(":", 1)[-1]
-        if not port.isdigit():
+        if not (port.isascii() and port.isdigit()):
             self.problems.add(
                 f"listen_address {listen!r} needs a port, e.g. [::]:8093",
                 self.origin("manager", "session_server", "listen_address"),
@@ -440,6 +472,7 @@ def parse_volume(spec: str) -> tuple[m.Volume | None, str | None]:
 
 def image_family(ref: str) -> Literal["ubuntu", "alpine"] | None:
     """The OS family of a gitlab-runner image: `alpine-*` tags are Alpine, the rest Ubuntu."""
+    ref = ref.split("@", 1)[0]  # a digest pins the image; the tag still names the family
     repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
     if not repo.endswith("gitlab-runner"):
         return None

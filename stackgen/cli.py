@@ -80,16 +80,29 @@ def _run(ctx: click.Context, action: Callable[[], None]) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Output directory (default: build/<target>).")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 and print a diff if the output directory differs from "
+                   "what would be generated (a drift gate for Make and CI).")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Write nothing; print a unified diff of what a build would change.")
+@click.option("--force", is_flag=True,
+              help="Replace generated files edited by hand and files stackgen did not write, "
+                   "and delete edited stale ones.")
 @click.pass_context
 def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path | None,
           sets: tuple[str, ...], profile_dirs: tuple[Path, ...], output: Path | None,
-          to_stdout: bool) -> None:
+          to_stdout: bool, check: bool, show_diff: bool, force: bool) -> None:
     """Generate the files of TARGET for PROFILES."""
 
     def action() -> None:
         from .api import render
         from .build import compose
 
+        if to_stdout and (check or show_diff):
+            from .errors import Origin, Problem, UserError
+
+            raise UserError(Problem("--stdout cannot be combined with --check or --diff",
+                                    Origin("flag", "--stdout")))
         composition = compose(profiles, site, sets, profile_dirs)
         _warn(composition.findings)
         files = render(composition.fleet, target)
@@ -99,13 +112,47 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
                     click.echo(f"# --- {rel} ---")
                 click.echo(text, nl=False)
             return
-        from .writer import write
-
         out_dir = output or Path("build") / target
-        written = write(out_dir, files)
-        click.echo(f"stackgen: wrote {len(written)} file(s) to {out_dir}", err=True)
+        if check or show_diff:
+            _drift(out_dir, files, target, check)
+        else:
+            _write(out_dir, files, target, force)
 
     _run(ctx, action)
+
+
+def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> None:
+    """--check / --diff: compare the output directory with the build, write nothing."""
+    from .writer import preview
+
+    plan = preview(out_dir, files, target)
+    _warn([p for p in plan.conflicts if not p.key])  # a damaged manifest, another target
+    click.echo(plan.diff(), nl=False)
+    if not plan.changes:
+        click.echo(f"stackgen: {out_dir} is up to date", err=True)
+        return
+    click.echo(f"stackgen: {out_dir} differs from what stackgen would generate:", err=True)
+    for line in plan.summary():
+        click.echo(f"  {line}", err=True)
+    if check:
+        click.echo("stackgen: run the same command without --check to update it", err=True)
+        sys.exit(1)
+
+
+def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> None:
+    from .writer import write
+
+    result = write(out_dir, files, target=target, force=force)
+    _warn(result.notes)
+    if result.strategy == "none":
+        click.echo(f"stackgen: {out_dir} is up to date ({len(result.unchanged)} file(s))", err=True)
+        return
+    parts = [f"wrote {len(result.written)} file(s)"]
+    if result.removed:
+        parts.append(f"removed {len(result.removed)} stale file(s)")
+    if result.unchanged:
+        parts.append(f"{len(result.unchanged)} unchanged")
+    click.echo(f"stackgen: {', '.join(parts)} in {out_dir}", err=True)
 
 
 @main.command(name="list")
@@ -165,12 +212,24 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
     def action() -> None:
         from .api import render
         from .build import compose
+        from .errors import UserError
 
         composition = compose(profiles, site, sets, profile_dirs)
         _warn(composition.findings)
+        refused: dict[str, UserError] = {}
         for target in TARGETS:
-            render(composition.fleet, target)
-        click.echo(f"ok: {' '.join(profiles)} renders for {', '.join(TARGETS)}")
+            try:
+                render(composition.fleet, target)
+            except UserError as refusal:
+                # a target may refuse what its consumer cannot do (helm: the docker socket);
+                # the profiles are still valid for the other targets
+                refused[target] = refusal
+        if len(refused) == len(TARGETS):
+            _fail([p for error in refused.values() for p in error.problems])
+        for target, error in refused.items():
+            _warn([f"not for --target {target}: {p}" for p in error.problems])
+        rendered = [t for t in TARGETS if t not in refused]
+        click.echo(f"ok: {' '.join(profiles)} renders for {', '.join(rendered)}")
 
     _run(ctx, action)
 

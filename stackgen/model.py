@@ -23,12 +23,13 @@ class Node:
     name: str  # logical name from the site file, e.g. "processing"
     hostname: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    placement: tuple[str, ...] = ()  # extra swarm constraints from the site, e.g. node.role == worker
 
     def constraints(self) -> tuple[str, ...]:
         """Swarm placement constraints that select exactly this node."""
         if self.hostname:
-            return (f"node.hostname == {self.hostname}",)
-        return tuple(f"node.labels.{k} == {v}" for k, v in self.labels)
+            return (f"node.hostname == {self.hostname}", *self.placement)
+        return (*(f"node.labels.{k} == {v}" for k, v in self.labels), *self.placement)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class KubernetesOptions:
     fuse: FuseMode = "privileged"  # how /dev/fuse reaches job pods when a runner needs it
     fuse_resource: str = "github.com/fuse"  # extended resource name of a FUSE device plugin
     data_claims: tuple[tuple[str, str], ...] = ()  # data name -> PVC claim name
+    tolerations: tuple[str, ...] = ()  # taints the manager and job pods tolerate: key[=value]:Effect
+    docker_config_secret: str | None = None  # dockerconfigjson Secret in the job namespace
+    docker_config_path: str | None = None  # where jobs read it, e.g. /kaniko/.docker/config.json
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,11 @@ class Runner:
     @property
     def needs_fuse(self) -> bool:
         return "/dev/fuse" in self.devices or any(d.startswith("/dev/fuse:") for d in self.devices)
+
+    @property
+    def runs_docker_daemon(self) -> bool:
+        """A docker:dind service runs its own daemon, which trusts registries via certs.d."""
+        return any("dind" in s.name.rsplit("/", 1)[-1] for s in self.services)
 
 
 @dataclass(frozen=True)
@@ -188,3 +197,13 @@ class Fleet:
 
     def image(self, key: str) -> str | None:
         return dict(self.images).get(key)
+
+    @property
+    def ca_registries(self) -> tuple[str, ...]:
+        """Registry addresses (`host[:port]`, docker's certs.d names) the site CA covers."""
+        if not self.registry:
+            return ()
+        address = self.registry.split("/", 1)[0]
+        host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+        covered = any(host in c.hosts or address in c.hosts for c in self.certificates)
+        return (address,) if covered else ()

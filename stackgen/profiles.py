@@ -67,6 +67,9 @@ def read_profile(info: ProfileInfo) -> Profile:
     if not isinstance(doc.value, dict):
         raise UserError(Problem("a profile must be a mapping of keys", doc.origin))
     problems = validate(doc, "profile", info.display)
+    from .lint import waiver_problems  # waiver keys must name a lint rule
+
+    problems += waiver_problems(doc.get("waivers"))
     if problems:
         raise UserError(problems)
     body = {k: v for k, v in doc.value.items() if k not in ("description", "include", "waivers")}

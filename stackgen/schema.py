@@ -62,6 +62,22 @@ KUBERNETES = _obj(
         "fuse": {"enum": ["privileged", "device-plugin"]},
         "fuse_resource": STR,
         "data_claims": {"type": "object", "additionalProperties": STR},
+        # a taint to tolerate, as the runner's node_tolerations spell it plus the effect
+        "tolerations": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?"
+                r":(NoSchedule|PreferNoSchedule|NoExecute)$",
+            },
+        },
+        # registry credentials for jobs (kaniko): a kubernetes.io/dockerconfigjson Secret
+        "docker_config": _obj(
+            {
+                "secret": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"},
+                "path": {"type": "string", "pattern": ABS_PATH},
+            }
+        ),
     }
 )
 
@@ -129,6 +145,8 @@ LAYER_PROPERTIES: dict[str, Any] = {
                     "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"},
                     "additionalProperties": STR,
                 },
+                # extra swarm placement constraints (key == value / key != value)
+                "constraints": STRINGS,
             }
         ),
     },
@@ -202,6 +220,17 @@ def _describe(value: Any) -> str:
     )
 
 
+# What the common patterns mean, for error messages people can act on.
+PATTERN_WORDS = {
+    NAME: "a valid name (lowercase letters, digits and '-', starting and ending with a letter "
+    "or digit, at most 42 characters)",
+    ENV_NAME: "a variable name (letters, digits and '_', not starting with a digit)",
+    ABS_PATH: "an absolute path (starting with '/', without ':' or line breaks)",
+    DURATION: "a Go duration such as 90s, 15m or 1h30m",
+    r"^[^,\s]+$": "a valid tag (GitLab tags have no spaces or commas)",
+}
+
+
 def _message(error: Any) -> tuple[str, str | None]:
     """A human sentence for one jsonschema error, plus an optional hint."""
     kind, inst, schema = error.validator, error.instance, error.schema
@@ -223,6 +252,9 @@ def _message(error: Any) -> tuple[str, str | None]:
             did_you_mean(str(inst), choices),
         )
     if kind == "pattern":
+        words = PATTERN_WORDS.get(schema["pattern"])
+        if words:
+            return f"{_describe(inst)} is not {words}", None
         return f"{_describe(inst)} is not valid here (must match {schema['pattern']})", None
     if kind == "minimum":
         return f"{inst} is too small (minimum {schema['minimum']})", None
@@ -245,6 +277,11 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     """Validate one layer; every problem carries the position of the offending key."""
     from jsonschema import Draft202012Validator
 
+    from .secrets import scan_layer
+
+    secrets = scan_layer(doc)
+    if secrets:  # refused first, so no message below can echo a pasted token
+        return secrets
     validator = Draft202012Validator(layer_schema(kind))
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.plain()):
@@ -276,5 +313,8 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
             continue
         message, hint = _message(error)
         problems.append(Problem(message, locate(doc, path), dotted(path), hint))
-    return problems
+    from .validate import layer_problems  # control characters, 4.0 for 4: beyond JSON Schema
+
+    reported = {p.key for p in problems}
+    return problems + [p for p in layer_problems(doc) if p.key not in reported]
 

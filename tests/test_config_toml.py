@@ -16,9 +16,14 @@ CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED
 @pytest.mark.parametrize("profiles", CASES, ids="+".join)
 def test_every_config_loads_in_the_runner(profiles: tuple[str, ...]) -> None:
     files = stackgen.generate(list(profiles), "config-toml")
-    assert files
-    for path, text in files.items():
-        assert path.endswith("/config.toml")
+    configs = {p: t for p, t in files.items() if p.endswith("/config.toml")}
+    assert configs
+    # beside them only the site CA (runner's certs/<gitlab-host>.crt, host bundle) and notes
+    nodes = {p.split("/")[0] for p in configs}
+    assert set(files) - set(configs) <= {"NOTES.md", "certs/ca-bundle.crt"} | {
+        f"{n}/certs/gitlab.example.org.crt" for n in nodes
+    }
+    for path, text in configs.items():
         doc = tomllib.loads(text)
         assert check_config(doc) == [], path
         assert len(doc["runners"]) >= 1

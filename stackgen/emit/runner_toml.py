@@ -36,16 +36,29 @@ def token_ref(runner: Runner) -> str:
     return "${" + runner.token.env + "}"
 
 
+def ca_job_targets(fleet: Fleet, runner: Runner) -> list[str]:
+    """Where job and service containers of `runner` see the host's CA file (none: no trust)."""
+    if not (runner.trust_ca and fleet.certificates):
+        return []
+    targets = [runner.ca_job_path or fleet.ca_job_path]
+    if runner.runs_docker_daemon:
+        # The dind daemon trusts a registry through certs.d/<host:port>/ca.crt, and the
+        # executor gives service containers the same binds as the job container
+        # (gitlab-runner executors/docker/docker.go createHostConfigForService).
+        targets += [f"/etc/docker/certs.d/{r}/ca.crt" for r in fleet.ca_registries]
+    return targets
+
+
 def docker_volumes(fleet: Fleet, runner: Runner) -> list[str]:
     """Job-container volumes, with the CA bundle from the host where the runner trusts it."""
     specs = [v.spec() for v in runner.volumes]
-    if runner.trust_ca and fleet.certificates:
-        target = runner.ca_job_path or fleet.ca_job_path
-        specs.append(f"{fleet.ca_host_path}:{target}:ro")
+    # the source is a path on the Docker host: the daemon, not the runner, resolves it
+    specs += [f"{fleet.ca_host_path}:{t}:ro" for t in ca_job_targets(fleet, runner)]
     return specs
 
 
 def _table(items: dict[str, Any]) -> Table:
+    """A table of the set values, in the given order (None and empty lists are left out)."""
     table = tomlkit.table()
     for key, value in items.items():
         if value is None or value == [] or value == ():
@@ -70,20 +83,30 @@ def _docker_table(fleet: Fleet, runner: Runner) -> Table:
         }
     )
     if runner.services:
-        services = tomlkit.aot()
-        for svc in runner.services:
-            services.append(
-                _table(
-                    {
-                        "name": svc.name,
-                        "alias": svc.alias,
-                        "command": svc.command,
-                        "entrypoint": svc.entrypoint,
-                    }
-                )
-            )
-        table.add("services", services)
+        table.add("services", services_aot(runner))
     return table
+
+
+def data_table(items: dict[str, Any]) -> Table:
+    """A table of the set values, in order: for executor tables built outside this module."""
+    return _table(items)
+
+
+def services_aot(runner: Runner) -> AoT:
+    """`[[runners.<executor>.services]]`: docker and kubernetes share the Service struct."""
+    services = tomlkit.aot()
+    for svc in runner.services:
+        services.append(
+            _table(
+                {
+                    "name": svc.name,
+                    "alias": svc.alias,
+                    "command": svc.command,
+                    "entrypoint": svc.entrypoint,
+                }
+            )
+        )
+    return services
 
 
 def runner_table(
@@ -92,13 +115,18 @@ def runner_table(
     executor: Executor,
     executor_table: Table | None = None,
     tls_ca_file: str | None = None,
+    credentials: bool = True,
 ) -> Table:
-    """One `[[runners]]` entry; kubernetes callers pass their own `[runners.kubernetes]`."""
+    """One `[[runners]]` entry; kubernetes callers pass their own `[runners.kubernetes]`.
+
+    `credentials=False` leaves out url and token, for a registration template whose
+    deployment supplies them (the Helm chart's gitlabUrl and token Secret).
+    """
     table = _table(
         {
             "name": runner.name,
-            "url": fleet.gitlab_url,
-            "token": token_ref(runner),
+            "url": fleet.gitlab_url if credentials else None,
+            "token": token_ref(runner) if credentials else None,
             "executor": executor,
             "tls-ca-file": tls_ca_file,
             "limit": runner.limit or None,
@@ -146,6 +174,18 @@ def config_document(
     aot: AoT = tomlkit.aot()
     for table in runners:
         aot.append(table)
+    doc.add("runners", aot)
+    return tomlkit.dumps(doc)
+
+
+def template_document(runner: Table, header: str = "") -> str:
+    """A registration template (`gitlab-runner register --template-config`): one
+    `[[runners]]` entry and nothing global; the deployment writes the global section."""
+    doc = tomlkit.document()
+    for line in header.splitlines():
+        doc.add(tomlkit.comment(line))
+    aot: AoT = tomlkit.aot()
+    aot.append(runner)
     doc.add("runners", aot)
     return tomlkit.dumps(doc)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..emit.runner_toml import docker_config
+from ..emit.deploy import BUNDLE, NOTES, manager_trusts_ca, trust_notes, uses_ca
+from ..emit.runner_toml import ca_bundle_pem, docker_config
 from ..model import Fleet
 
 HEADER = (
@@ -11,5 +12,22 @@ HEADER = (
 )
 
 
+CA_DELIVERY = (
+    "Each node folder here is that node's /etc/gitlab-runner: copy its `certs/` along with "
+    "config.toml."
+)
+
+
 def render(fleet: Fleet) -> dict[str, str]:
-    return {f"{m.name}/config.toml": docker_config(fleet, m, HEADER) for m in fleet.managers}
+    files = {}
+    for m in fleet.managers:
+        files[f"{m.name}/config.toml"] = docker_config(fleet, m, HEADER)
+        if manager_trusts_ca(fleet, m):
+            # tls-ca-file names certs/<gitlab-host>.crt beside config.toml
+            files[f"{m.name}/certs/{fleet.gitlab_host}.crt"] = ca_bundle_pem(fleet)
+    if any(uses_ca(fleet, m) for m in fleet.managers):
+        files[f"certs/{BUNDLE}"] = ca_bundle_pem(fleet)
+        files[NOTES] = trust_notes(
+            fleet, "config.toml notes", f"certs/{BUNDLE}", CA_DELIVERY, image=False
+        )
+    return dict(sorted(files.items()))

@@ -1,0 +1,38 @@
+"""Free text from the Jinja2 templates in templates/: Dockerfiles and operator notes.
+
+Structured formats never come through here (they are data, dumped by ruamel.yaml or
+tomlkit). StrictUndefined turns a misspelt variable into an error instead of blank text.
+"""
+
+from __future__ import annotations
+
+import shlex
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+
+def render_template(name: str, **context: Any) -> str:
+    """The template `name` (a file in templates/) rendered with `context`."""
+    return _environment().get_template(name).render(**context)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    from ..resources import data_dir
+
+    env = Environment(
+        loader=FileSystemLoader(str(data_dir("templates"))),
+        undefined=StrictUndefined,
+        autoescape=False,  # Dockerfiles and Markdown, not HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # `{{ path | sh }}` in shell snippets people copy: a path with a space or ; stays one word
+    env.filters["sh"] = shlex.quote
+    return env

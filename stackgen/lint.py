@@ -1,0 +1,194 @@
+"""Security lint: runner settings that weaken the wall between CI jobs and their host.
+
+Each rule in `RULES` flags a setting with the reason it matters. A profile accepts a rule
+for the runners it defines with `waivers: {rule: "why this is needed"}` (a profile that
+defines no runner, a capability, covers every runner it is composed with). Whatever is not
+waived becomes a `Finding`, which the CLI prints as `stackgen: warning: ...`. Lint reads the
+finished model and never changes what the targets write.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .errors import Finding, Origin, Problem, did_you_mean
+from .model import Fleet, Runner
+
+if TYPE_CHECKING:
+    from .located import Val
+    from .profiles import Profile
+
+RULES: dict[str, str] = {
+    "privileged": "privileged job containers or pods",
+    "docker-socket": "the host's container runtime socket mounted into jobs",
+    "unconfined": "AppArmor, seccomp or SELinux confinement switched off for jobs",
+    "devices": "host devices passed into job containers",
+    "capabilities": "Linux capabilities that break container isolation",
+    "host-paths": "host directories mounted into job containers",
+}
+
+# Setting names people may reach for as waiver keys, and the rule that covers them.
+KEY_HINTS = {
+    "security_opt": "unconfined",
+    "security-opt": "unconfined",
+    "apparmor": "unconfined",
+    "seccomp": "unconfined",
+    "volumes": "host-paths or docker-socket",
+    "socket": "docker-socket",
+    "cap_add": "capabilities",
+    "device": "devices",
+}
+
+# Sockets that hand a job the host's container runtime (dockerd, containerd, podman, CRI-O).
+RUNTIME_SOCKETS = (
+    "/var/run/docker.sock",
+    "/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/podman/podman.sock",
+    "/var/run/crio/crio.sock",
+)
+SOCKET_NAMES = frozenset(posixpath.basename(s) for s in RUNTIME_SOCKETS)
+
+# Beyond docker's default capability set, these give a container power over the host.
+RISKY_CAPABILITIES = frozenset(
+    "ALL SYS_ADMIN SYS_MODULE SYS_PTRACE SYS_RAWIO SYS_BOOT SYS_TIME NET_ADMIN "
+    "DAC_READ_SEARCH MAC_ADMIN MAC_OVERRIDE BPF PERFMON LINUX_IMMUTABLE SYSLOG".split()
+)
+
+UNCONFINED = {
+    "apparmor=unconfined": "AppArmor",
+    "seccomp=unconfined": "seccomp",
+    "label=disable": "SELinux labelling",
+    "systempaths=unconfined": "masking of /proc and /sys",
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One setting one rule objects to."""
+
+    rule: str
+    runner: str
+    key: str  # input key of the setting, e.g. runners.preproc.devices[0]
+    message: str
+
+
+def check(fleet: Fleet) -> list[Hit]:
+    """Every rule hit in the model, waived or not, in runner order."""
+    hits: list[Hit] = []
+    for runner in fleet.runners:
+        hits += _runner_hits(runner)
+    return hits
+
+
+def _runner_hits(r: Runner) -> list[Hit]:
+    key = f"runners.{r.name}"
+    hits: list[Hit] = []
+
+    def hit(rule: str, where: str, message: str) -> None:
+        hits.append(Hit(rule, r.name, where, message))
+
+    if r.privileged:
+        hit("privileged", f"{key}.privileged",
+            "jobs run in privileged containers: any job can take over the host")
+    elif r.needs_fuse and r.kubernetes.fuse == "privileged":
+        # https://docs.gitlab.com/runner/executors/kubernetes/ - no device option for pods
+        hit("privileged", f"{key}.kubernetes.fuse",
+            "on Kubernetes, job pods run privileged to reach /dev/fuse: any job can take over "
+            "the node (kubernetes.fuse: device-plugin avoids it where a FUSE plugin runs)")
+    for i, vol in enumerate(r.volumes):
+        if vol.source is None or not vol.is_host_path:
+            continue
+        where = f"{key}.volumes[{i}]"
+        if _is_runtime_socket(vol.source):
+            hit("docker-socket", where,
+                f"{vol.source} gives every job the host's container runtime: jobs can start "
+                "privileged containers and read other jobs' files")
+        else:
+            mode = "read-only" if vol.read_only else "read-write"
+            can = "read" if vol.read_only else "read and change"
+            hit("host-paths", where,
+                f"the host path {vol.source} is mounted {mode} at {vol.target} in every job: "
+                f"any job on this runner can {can} it")
+    for i, opt in enumerate(r.security_opt):
+        what = UNCONFINED.get(opt.replace(":", "=", 1))
+        if what:
+            hit("unconfined", f"{key}.security_opt[{i}]",
+                f"{opt} switches off {what} for jobs, a layer that contains container escapes")
+    for i, dev in enumerate(r.devices):
+        host = dev.split(":", 1)[0]
+        why = "FUSE lets jobs mount file systems" if host == "/dev/fuse" else "jobs use it directly"
+        hit("devices", f"{key}.devices[{i}]", f"the host device {host} is passed into jobs: {why}")
+    for i, cap in enumerate(r.cap_add):
+        if cap.upper().removeprefix("CAP_") in RISKY_CAPABILITIES:
+            hit("capabilities", f"{key}.cap_add[{i}]",
+                f"capability {cap} lets jobs act on the host kernel beyond a container's reach")
+    return hits
+
+
+def _is_runtime_socket(source: str) -> bool:
+    path = "/" + posixpath.normpath(source).lstrip("/")
+    if posixpath.basename(path) in SOCKET_NAMES:
+        return True
+    # mounting a directory that holds the socket (/var/run, /run, /) hands it over too
+    return any(s.startswith(path.rstrip("/") + "/") for s in RUNTIME_SOCKETS)
+
+
+def lint(
+    fleet: Fleet,
+    waived: Mapping[str, Collection[str]] | None = None,
+    where: Callable[[str], Origin | None] = lambda key: None,
+) -> list[Finding]:
+    """Findings for every hit not waived for its runner (`waived`: runner -> rule names)."""
+    waived = waived or {}
+    findings = []
+    for hit in check(fleet):
+        if hit.rule in waived.get(hit.runner, ()):
+            continue
+        findings.append(
+            Finding(
+                f"{hit.message} [lint rule {hit.rule}: if intended, justify it in the profile "
+                f"that defines runner {hit.runner!r} with `waivers: {{{hit.rule}: <why>}}`]",
+                where(hit.key),
+                hit.key,
+            )
+        )
+    return findings
+
+
+def runner_waivers(profiles: Sequence[Profile], runners: Sequence[str]) -> dict[str, set[str]]:
+    """Which rules each runner has waived: a profile's waivers cover the runners it defines."""
+    out: dict[str, set[str]] = {name: set() for name in runners}
+    for profile in profiles:
+        section = profile.doc.get("runners")
+        covered = list(section.value) if section and section.value else list(runners)
+        for rule, _why in profile.waivers:
+            for name in covered:
+                if name in out:
+                    out[name].add(rule)
+    return out
+
+
+def waiver_problems(waivers: Val | None) -> list[Problem]:
+    """Waiver keys that name no rule, with the closest rule as a hint."""
+    problems: list[Problem] = []
+    if waivers is None or not isinstance(waivers.value, dict):
+        return problems
+    for key, val in waivers.value.items():
+        if key in RULES:
+            continue
+        hint = did_you_mean(key, RULES)
+        if hint is None and key in KEY_HINTS:
+            hint = f"{key} is covered by the rule {KEY_HINTS[key]}"
+        problems.append(
+            Problem(
+                f"unknown waiver {key!r}: waivers name lint rules",
+                val.origin,
+                f"waivers.{key}",
+                hint or "rules: " + ", ".join(RULES),
+            )
+        )
+    return problems

@@ -1,0 +1,258 @@
+"""What is on disk versus what a build produces: the manifest, the plan and the diff.
+
+stackgen records what it wrote in `.stackgen-manifest.json` inside the output directory:
+the target and the sha256 of every file, sorted, without timestamps, so the manifest is as
+deterministic as the files. A build compares, per path, what the manifest says stackgen
+wrote, what is on disk now, and what it would write, and gives the path one action:
+
+| on disk                           | produced now | action                              |
+|-----------------------------------|--------------|-------------------------------------|
+| nothing                           | yes          | create                              |
+| the same bytes                    | yes          | keep (adopts a file not in the manifest) |
+| what stackgen wrote (hash matches)| yes          | update                              |
+| what stackgen wrote               | no           | delete: stale output                |
+| edited since stackgen wrote it    | yes or no    | conflict: refused unless --force    |
+| a file stackgen did not write     | yes          | conflict: refused unless --force    |
+| a file stackgen did not write     | no           | left alone                          |
+
+A directory, a FIFO or a symlinked parent in the way is never overwritten, even with
+--force. This module only reads; writer.py acts on a `Plan`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .errors import Origin, Problem
+
+MANIFEST = ".stackgen-manifest.json"
+RESERVED = ".stackgen-"  # top-level names stackgen keeps for itself in an output directory
+FORCE_HINT = ("make the change in a profile or the site file instead (`stackgen explain` shows "
+              "where each value comes from), or pass --force to replace it")
+
+Action = Literal["create", "update", "keep", "delete"]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Which files of an output directory stackgen wrote, and their content hashes."""
+
+    target: str | None
+    files: Mapping[str, str]  # relative path -> sha256 hex of the bytes written
+
+    def dumps(self) -> str:
+        doc = {
+            "comment": "Written by stackgen: the files it owns here. Do not edit.",
+            "target": self.target,
+            "files": dict(sorted(self.files.items())),
+        }
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def read_manifest(out_dir: Path) -> tuple[Manifest | None, Problem | None]:
+    """The manifest of `out_dir` (None when there is none), or a problem if it is damaged."""
+    path = out_dir / MANIFEST
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, Problem(f"cannot read {path}: {exc.strerror}")
+    try:
+        doc = json.loads(raw)
+        files = doc["files"]
+        target = doc.get("target")
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ) or not isinstance(target, (str, type(None))):
+            raise TypeError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, Problem(
+            f"{path} is damaged, so stackgen cannot tell its own files from yours",
+            hint="restore it, or pass --force to treat every file as replaceable",
+        )
+    return Manifest(target, dict(files)), None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path of the output directory and what a build does to it."""
+
+    path: str
+    action: Action
+    disk: bytes | None  # what is there now (None: nothing, or not a regular file)
+    new: bytes | None  # what the build writes (None for delete)
+    conflict: str = ""  # why this change would destroy something stackgen does not own
+
+    @property
+    def status(self) -> str:
+        if self.action == "create":
+            return "missing"
+        if self.action == "delete":
+            return "stale"
+        return "changed" if self.action == "update" else "same"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every path a build touches, the manifest it leaves, and what stands in its way."""
+
+    out_dir: Path
+    target: str
+    entries: tuple[Entry, ...]  # sorted by path
+    manifest: Manifest  # the manifest after the build
+    previous: Manifest | None
+    conflicts: tuple[Problem, ...]  # refused unless --force
+    blocked: tuple[Problem, ...]  # refused even with --force
+
+    @property
+    def changes(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.action != "keep")
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to write: every file as generated, nothing stale, the manifest current."""
+        return not self.changes and self.previous == self.manifest
+
+    def diff(self, label: str | None = None) -> str:
+        """A unified diff from the disk to the build, git-style (`a/DIR/path`, `b/DIR/path`)."""
+        base = (label if label is not None else self.out_dir.as_posix()).rstrip("/")
+        return "".join(_file_diff(e, f"{base}/{e.path}" if base else e.path) for e in self.changes)
+
+    def summary(self) -> list[str]:
+        """One line per changed path: status, path and, for conflicts, why."""
+        lines = []
+        for e in self.changes:
+            note = f"  ({e.conflict})" if e.conflict else ""
+            lines.append(f"{e.status:<8} {e.path}{note}")
+        return lines
+
+
+def _lines(data: bytes) -> list[str]:
+    lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n\\ No newline at end of file\n"
+    return lines
+
+
+def _file_diff(entry: Entry, path: str) -> str:
+    old = _lines(entry.disk) if entry.disk is not None else []
+    new = _lines(entry.new) if entry.new is not None else []
+    a, b = ("", "") if path.startswith("/") else ("a/", "b/")  # git's prefixes, for relative paths
+    before = f"{a}{path}" if entry.disk is not None else "/dev/null"
+    after = f"{b}{path}" if entry.new is not None else "/dev/null"
+    text = "".join(difflib.unified_diff(old, new, before, after))
+    if not text:  # e.g. a symlink or directory where a file belongs: no text to compare
+        text = f"--- {before}\n+++ {after}\n"
+    return text
+
+
+def _blocked_parent(out_dir: Path, rel: str) -> str | None:
+    """The first parent of `rel` that exists but is not a real directory."""
+    parts = rel.split("/")[:-1]
+    for i in range(len(parts)):
+        sub = "/".join(parts[: i + 1])
+        try:
+            mode = os.lstat(out_dir / sub).st_mode
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot look at {sub}: {exc.strerror}"
+        if not stat.S_ISDIR(mode):
+            kind = "a symbolic link" if stat.S_ISLNK(mode) else "a file"
+            return f"{sub} is {kind}, not a directory; stackgen never writes through it"
+    return None
+
+
+def _read(path: Path) -> tuple[int | None, bytes | None, str | None]:
+    """(st_mode, bytes of a regular file, error) for one path; (None, None, None) if absent."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None, None, None
+    except OSError as exc:
+        return None, None, f"cannot look at it: {exc.strerror}"
+    if not stat.S_ISREG(mode):
+        return mode, None, None
+    try:
+        return mode, path.read_bytes(), None
+    except OSError as exc:
+        return mode, None, f"cannot read it: {exc.strerror}"
+
+
+def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path | None = None) -> Plan:
+    """Compare `files` (relative path -> bytes) with `out_dir`; reads, never writes.
+
+    Problems name paths under `display` (the directory as the user wrote it)."""
+    shown = display if display is not None else out_dir
+    previous, damaged = read_manifest(out_dir)
+    owned = dict(previous.files) if previous else {}
+    conflicts: list[Problem] = [damaged] if damaged else []
+    blocked: list[Problem] = []
+    if previous and previous.target not in (None, target):
+        conflicts.append(Problem(
+            f"{shown} holds the {previous.target!r} build; writing {target!r} here "
+            f"would delete its files",
+            Origin("flag", "-o/--output"),
+            hint="give each target its own -o directory, or pass --force",
+        ))
+    entries: list[Entry] = []
+    for rel in sorted(set(files) | set(owned)):
+        new = files.get(rel)
+        where = (shown / rel).as_posix()
+        parent = _blocked_parent(out_dir, rel)
+        if parent:
+            if new is not None:
+                blocked.append(Problem(parent, None, where))
+                entries.append(Entry(rel, "create", None, new, "blocked"))
+            continue  # a stale file behind a symlink is not ours to delete
+        mode, disk, error = _read(out_dir / rel)
+        if error:
+            blocked.append(Problem(error, None, where))
+        if new is None:  # generated earlier, not any more
+            if disk is None:
+                continue  # gone already, or replaced by a link or directory: not ours now
+            edited = sha256(disk) != owned[rel]
+            why = "edited since stackgen wrote it; this build no longer produces it"
+            entries.append(Entry(rel, "delete", disk, None, why if edited else ""))
+            if edited:
+                conflicts.append(Problem(why, None, where, FORCE_HINT))
+            continue
+        if mode is None:
+            entries.append(Entry(rel, "create", None, new))
+        elif disk == new:
+            entries.append(Entry(rel, "keep", disk, new))
+        elif stat.S_ISLNK(mode):
+            why = "a symbolic link stackgen did not create"
+            entries.append(Entry(rel, "update", None, new, why))
+            conflicts.append(Problem(f"is {why}", None, where, FORCE_HINT))
+        elif not stat.S_ISREG(mode):
+            entries.append(Entry(rel, "update", None, new, "blocked"))
+            blocked.append(Problem("is a directory or special file where a generated file "
+                                   "belongs; move it away", None, where))
+        elif disk is None:
+            entries.append(Entry(rel, "update", None, new, "unreadable"))
+        else:
+            why = ""
+            if rel not in owned:
+                why = "exists, but stackgen did not write it"
+            elif sha256(disk) != owned[rel]:
+                why = "edited by hand since stackgen wrote it"
+            entries.append(Entry(rel, "update", disk, new, why))
+            if why:
+                conflicts.append(Problem(why, None, where, FORCE_HINT))
+    manifest = Manifest(target, {rel: sha256(data) for rel, data in sorted(files.items())})
+    return Plan(out_dir, target, tuple(entries), manifest, previous, tuple(conflicts),
+                tuple(blocked))

@@ -1,0 +1,364 @@
+"""Values checked against what their consumers accept, so mistakes surface here, not at deploy.
+
+Two entry points share one set of checkers:
+
+- `layer_problems(doc)` runs on each input file (and `--set`) before merging, for what only
+  the raw YAML shows: text with control characters, `4.0` where a whole number is meant
+  (gitlab-runner's strict TOML decoder rejects a float for `concurrent`), numbers too big
+  for Go's int64.
+- `fleet_problems(fleet, where)` runs on the finished model: image references, hostnames,
+  swarm constraints, Kubernetes labels, durations, addresses, devices, names that become
+  file and service names. Keys are named as the user wrote them (`runners.bids.image`) and
+  `where(key)` finds the file:line. `api.render` runs it too, so a model built by hand
+  cannot make a renderer emit something its consumer would misread.
+
+The rule behind both: stackgen escapes a value for every layer between its output and the
+consumer (YAML, TOML, compose interpolation, Helm `tpl`, Dockerfile syntax); where no
+escaping can make a value valid for the consumer (a newline in an image name), it is
+rejected here with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import fields, is_dataclass
+from typing import Any
+
+from . import model as m
+from .checks import (
+    DNS_SUBDOMAIN,
+    ENV_NAME,
+    INT64_MAX,
+    Bad,
+    address_bad,
+    alias_bad,
+    capability_bad,
+    cert_host_bad,
+    constraint_bad,
+    device_bad,
+    duration_bad,
+    gitlab_url_bad,
+    hostname_bad,
+    image_bad,
+    label_key_bad,
+    label_value_bad,
+    name_bad,
+    path_bad,
+    registry_bad,
+    security_opt_bad,
+    tag_bad,
+    text_bad,
+)
+from .errors import Origin, Problem, did_you_mean
+from .located import Val, dotted, walk
+
+Where = Callable[[str], Origin | None]
+
+# Fields whose text may span lines; every other text is one line. The last element of the
+# key path is matched, so `runners.x.environment.FOO` is multi-line through "environment".
+MULTILINE = frozenset({"description", "environment", "command", "entrypoint", "pem"})
+
+
+def _multiline_key(key: str) -> bool:
+    parts = re.split(r"[.\[]", key)
+    return any(p in MULTILINE for p in parts)
+
+
+def layer_problems(doc: Val) -> list[Problem]:
+    """Checks on one input layer that the JSON Schema cannot express."""
+    problems: list[Problem] = []
+    for path, node in walk(doc):
+        key = dotted(path)
+        value = node.value
+        if isinstance(value, dict):
+            for name, child in value.items():
+                bad = text_bad(name)
+                if bad:
+                    sub = dotted((*path, name))
+                    problems.append(Problem(f"key {name!r} {bad[0]}", child.origin, sub, bad[1]))
+        elif isinstance(value, str):
+            bad = text_bad(value, _multiline_key(key))
+            if bad:
+                problems.append(Problem(f"{value!r} {bad[0]}", node.origin, key, bad[1]))
+        elif isinstance(value, float):
+            # jsonschema counts 4.0 as an integer; gitlab-runner's TOML decoder does not
+            problems.append(
+                Problem(
+                    f"{value!r} is a decimal number; stackgen takes whole numbers and text only",
+                    node.origin,
+                    key,
+                    f"write {int(value)}" if value.is_integer() and abs(value) < 1e15
+                    else "quote it to keep it as text",
+                )
+            )
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX:
+            problems.append(Problem(f"{value} is too large (Go's int64)", node.origin, key))
+    return problems
+
+
+# --- the model --------------------------------------------------------------------------
+
+LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic")
+PULL_POLICIES = ("always", "if-not-present", "never")
+FUSE_MODES = ("privileged", "device-plugin")
+_VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]+", re.ASCII)  # docker's volume names
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def model_texts(obj: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Every text in a model object with the input key it came from, fields found by
+    introspection so a field added to the model later is checked too."""
+    if is_dataclass(obj):
+        for f in fields(obj):
+            yield from model_texts(getattr(obj, f.name), _field_key(obj, f.name, key))
+    elif isinstance(obj, tuple):
+        if obj and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in obj):
+            for name, value in obj:  # a mapping stored as pairs
+                yield f"{key}.{name}", name
+                yield from model_texts(value, f"{key}.{name}")
+        else:
+            for i, item in enumerate(obj):
+                yield from model_texts(item, _item_key(item, key, i))
+    elif isinstance(obj, str):
+        yield key, obj
+
+
+_FIELD_KEYS = {
+    (m.Fleet, "gitlab_url"): "gitlab.url",
+    (m.Fleet, "ca_host_path"): "ca.host_path",
+    (m.Fleet, "ca_job_path"): "ca.job_path",
+    (m.Fleet, "ca_image"): "images.runner-ca",
+    (m.Fleet, "managers"): "",
+    (m.Manager, "image"): "images.runner",
+    (m.Manager, "runners"): "",
+    (m.Manager, "node"): "",
+}
+
+
+def _field_key(obj: Any, name: str, key: str) -> str:
+    mapped = _FIELD_KEYS.get((type(obj), name))
+    if mapped is not None:
+        return mapped
+    if isinstance(obj, m.Manager):
+        key = "manager"
+    return f"{key}.{name}" if key else name
+
+
+def _item_key(item: Any, key: str, i: int) -> str:
+    if isinstance(item, m.Manager):
+        return "manager"
+    if isinstance(item, m.Runner):
+        return f"runners.{item.name}"
+    if isinstance(item, m.Certificate):
+        return f"certificates.{item.name}"
+    return f"{key}[{i}]"
+
+
+class _Checker:
+    def __init__(self, where: Where) -> None:
+        self.where = where
+        self.problems: list[Problem] = []
+
+    def __call__(self, key: str, bad: Bad) -> None:
+        if bad:
+            self.problems.append(Problem(bad[0], self.where(key), key, bad[1]))
+
+    def number(self, key: str, value: int, minimum: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self(key, (f"expected a whole number, got {value!r}", None))
+        elif not minimum <= value <= INT64_MAX:
+            self(key, (f"{value} is out of range (minimum {minimum})", None))
+
+    def choice(self, key: str, value: str, choices: tuple[str, ...]) -> None:
+        if value not in choices:
+            self(key, (f"{value!r} is not one of {', '.join(choices)}",
+                       did_you_mean(value, choices)))
+
+
+def fleet_problems(fleet: m.Fleet, where: Where = lambda key: None) -> list[Problem]:
+    """Everything in the model its consumers would reject; keys name the input setting."""
+    check = _Checker(where)
+    for key, text in model_texts(fleet):
+        bad = text_bad(text, _multiline_key(key))
+        check(key, bad and (f"{text!r} {bad[0]}", bad[1]))
+    if check.problems:
+        return check.problems  # the other checks would only repeat these
+    check("name", name_bad(fleet.name))
+    check("gitlab.url", gitlab_url_bad(fleet.gitlab_url))
+    if fleet.registry is not None:
+        check("registry", registry_bad(fleet.registry))
+    for name, ref in fleet.images:
+        check(f"images.{name}", image_bad(ref))
+    if fleet.ca_image is not None:
+        check("images.runner-ca", image_bad(fleet.ca_image))
+    check("ca.host_path", path_bad(fleet.ca_host_path))
+    check("ca.job_path", path_bad(fleet.ca_job_path))
+    for cert in fleet.certificates:
+        check(f"certificates.{cert.name}", name_bad(cert.name))
+        for i, host in enumerate(cert.hosts):
+            check(f"certificates.{cert.name}.hosts[{i}]", cert_host_bad(host))
+    _unique(check, "nodes", [mgr.name for mgr in fleet.managers])
+    _unique(check, "runners", [r.name for r in fleet.runners])
+    for manager in fleet.managers:
+        _manager(check, manager)
+        for runner in manager.runners:
+            _runner(check, runner)
+    return check.problems
+
+
+def _unique(check: _Checker, section: str, names: list[str]) -> None:
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        check(f"{section}.{name}", (f"{section[:-1]} name {name!r} is used twice", None))
+
+
+def _manager(check: _Checker, mgr: m.Manager) -> None:
+    node = f"nodes.{mgr.node.name}"
+    check(f"nodes.{mgr.name}", name_bad(mgr.name))
+    if mgr.node.hostname is not None:
+        check(f"{node}.hostname", hostname_bad(mgr.node.hostname))
+    for key, value in mgr.node.labels:
+        check(f"{node}.labels.{key}", label_key_bad(key) or label_value_bad(value))
+    if not mgr.node.constraints():
+        check(node, ("a node needs a hostname or labels, or it cannot be pinned", None))
+    for i, expr in enumerate(mgr.node.placement):
+        check(f"{node}.constraints[{i}]", constraint_bad(expr))
+    for expr in mgr.node.constraints():
+        if expr in mgr.node.placement:
+            continue
+        bad = constraint_bad(expr)  # made from a label: swarm allows no '/' in keys
+        check(node, bad and (f"swarm cannot pin the node with {expr!r}: {bad[0]}",
+                             "give the node a hostname to pin it by name"))
+    check("images.runner", image_bad(mgr.image))
+    check.number("manager.concurrent", mgr.concurrent, 1)
+    check.number("manager.check_interval", mgr.check_interval, 1)
+    check.number("manager.shutdown_timeout", mgr.shutdown_timeout, 0)
+    check.number("manager.replicas", mgr.replicas, 0)
+    check.choice("manager.log_level", mgr.log_level, LOG_LEVELS)
+    check("manager.stop_grace_period", duration_bad(mgr.stop_grace_period))
+    if mgr.session_server is not None:
+        key = "manager.session_server"
+        server = mgr.session_server
+        check(f"{key}.listen_address", address_bad(server.listen_address, host_required=False))
+        check(f"{key}.advertise_address", address_bad(server.advertise_address, False))
+        check.number(f"{key}.session_timeout", server.session_timeout, 1)
+
+
+def _runner(check: _Checker, r: m.Runner) -> None:
+    key = f"runners.{r.name}"
+    check(key, name_bad(r.name))
+    for i, tag in enumerate(r.tags):
+        check(f"{key}.tags[{i}]", tag_bad(tag))
+    if not ENV_NAME.fullmatch(r.token.env):
+        check(f"{key}.token.env", (f"{r.token.env!r} is not an environment variable name", None))
+    check(f"{key}.image", image_bad(r.image))
+    if r.helper_image is not None:
+        check(f"{key}.helper_image", image_bad(r.helper_image))
+    for i, dev in enumerate(r.devices):
+        check(f"{key}.devices[{i}]", device_bad(dev))
+    for i, opt in enumerate(r.security_opt):
+        check(f"{key}.security_opt[{i}]", security_opt_bad(opt))
+    for i, cap in enumerate(r.cap_add):
+        check(f"{key}.cap_add[{i}]", capability_bad(cap))
+    _volumes(check, key, r.volumes)
+    for i, svc in enumerate(r.services):
+        check(f"{key}.services[{i}].name", image_bad(svc.name))
+        if svc.alias is not None:
+            check(f"{key}.services[{i}].alias", alias_bad(svc.alias))
+    for i, policy in enumerate(r.pull_policy):
+        check.choice(f"{key}.pull_policy[{i}]", policy, PULL_POLICIES)
+    for name, _ in r.environment:
+        if not ENV_NAME.fullmatch(name):
+            check(f"{key}.environment.{name}", (f"{name!r} is not a variable name", None))
+    check.number(f"{key}.shm_size", r.shm_size, 0)
+    check.number(f"{key}.limit", r.limit, 0)
+    if r.ca_job_path is not None:
+        check(f"{key}.ca_job_path", path_bad(r.ca_job_path))
+    for name, path in r.data:
+        check(f"data.{name}", name_bad(name) or path_bad(path))
+    _kubernetes(check, f"{key}.kubernetes", r.kubernetes)
+
+
+def _volumes(check: _Checker, key: str, volumes: tuple[m.Volume, ...]) -> None:
+    seen: set[str] = set()
+    for i, vol in enumerate(volumes):
+        where = f"{key}.volumes[{i}]"
+        bad = path_bad(vol.target)
+        if vol.source is not None and bad is None and not _VOLUME_NAME.fullmatch(vol.source):
+            bad = path_bad(vol.source)
+            if bad and not vol.source.startswith("/"):
+                bad = (f"volume source {vol.source!r} is neither an absolute host path nor a "
+                       "volume name", None)
+        check(where, bad)
+        dest = target_key(vol.target)
+        if dest == "/":
+            check(where, ("a volume cannot be mounted at /", None))
+        elif dest in seen:
+            check(where, (f"two volumes mount at {dest}; docker refuses duplicate destinations",
+                          "drop one with !remove, or mount at another path"))
+        seen.add(dest)
+
+
+def target_key(target: str) -> str:
+    """Docker cleans destinations: `/data/`, `/data/.` and `//data` are all `/data`."""
+    import posixpath
+
+    return "/" + posixpath.normpath(target).lstrip("/")
+
+
+def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
+    for field_name in ("namespace", "manager_namespace"):
+        value = getattr(kube, field_name)
+        if not _DNS_LABEL.fullmatch(value):
+            check(f"{key}.{field_name}", (f"{value!r} is not a Kubernetes namespace name", None))
+    for name, value in kube.node_selector:
+        check(f"{key}.node_selector.{name}", label_key_bad(name) or label_value_bad(value))
+    check.choice(f"{key}.fuse", kube.fuse, FUSE_MODES)
+    if "/" not in kube.fuse_resource or label_key_bad(kube.fuse_resource):
+        check(f"{key}.fuse_resource", (f"{kube.fuse_resource!r} is not an extended resource "
+                                        "name (domain/name)", None))
+    for name, claim in kube.data_claims:
+        if len(claim) > 253 or not DNS_SUBDOMAIN.fullmatch(claim):
+            check(f"{key}.data_claims.{name}", (f"{claim!r} is not a claim name", None))
+
+
+def locator(tree: Val, runners: dict[str, Val]) -> Where:
+    """`where(key)` for a composed build: the origin of the value behind an input key.
+
+    Runner keys resolve in the runner's effective settings (its own or `defaults:`); keys
+    are matched against the tree, so map keys holding dots (`kubernetes.io/arch`) work.
+    """
+
+    def where(key: str) -> Origin:
+        if key.startswith("runners."):
+            for name, val in runners.items():
+                prefix = f"runners.{name}"
+                if key == prefix or key.startswith((prefix + ".", prefix + "[")):
+                    return _resolve(val, key[len(prefix):].lstrip("."))
+        return _resolve(tree, key)
+
+    return where
+
+
+def _resolve(val: Val, key: str) -> Origin:
+    """The origin of the deepest node along a dotted key (`a.b[0].c`)."""
+    while key:
+        if key.startswith("["):
+            end = key.find("]")
+            child = val.get(int(key[1:end])) if end > 1 and key[1:end].isdigit() else None
+            rest = key[end + 1:]
+        elif isinstance(val.value, dict):
+            name = max(
+                (k for k in val.value if key == k or key.startswith((k + ".", k + "["))),
+                key=len,
+                default=None,
+            )
+            child = val.value[name] if name is not None else None
+            rest = key[len(name):] if name is not None else ""
+        else:
+            child = None
+            rest = ""
+        if child is None:
+            break
+        val, key = child, rest.lstrip(".")
+    return val.origin

@@ -1,0 +1,168 @@
+"""No token or private key value ever reaches a generated file, or an error message."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import stackgen
+from stackgen.cli import main
+from stackgen.errors import UserError
+from stackgen.model import Fleet
+from stackgen.secrets import SECRET_PATTERNS, check_rendered, find_secret
+from stackgen.targets import TARGETS, renderer
+from stackgen.writer import write
+
+# Made-up values in the real formats (a seed note pasted one exactly like RUNNER_AUTH).
+RUNNER_AUTH = "glrt-t1_Zx8kQ2mWv4LpN7rTb3Yc"
+SECRETS = {
+    "runner authentication": RUNNER_AUTH,
+    "routable runner token": "glrt-ZzoxcW92bjAKbzoxCnQ6Mgp1Omc0N2xifQl3aTfPjyn5JeQaD_CfiuN.7l55ehged",
+    "instance-prefixed": "acme-glrt-Zx8kQ2mWv4LpN7rTb3Yc",
+    "registration": "GR1348941Zx8kQ2mWv4LpN7rTb3Yc",
+    "personal access": "glpat-Zx8kQ2mWv4LpN7rTb3Yc",
+    "deploy": "gldt-Zx8kQ2mWv4LpN7rTb3Yc",
+    "pem key": "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n",
+    "openssh key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n",
+    "url password": "https://ci:hunter2hunter2@gitlab.example.org",
+}
+NOT_SECRETS = [
+    "glrt- tokens are created in GitLab",  # prose
+    "gldt-server01.example.org",  # a host name with a token-like start
+    "${RUNNER_TOKEN_PREPROC}",
+    "-----BEGIN CERTIFICATE-----",
+    "https://${CI_USER}:${CI_PASSWORD}@gitlab.example.org",
+    "registry.example.org/glpat-scanner:1.2",
+]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("name", list(SECRETS))
+def test_patterns_find_each_kind(name: str) -> None:
+    assert find_secret(f"prefix {SECRETS[name]} suffix") is not None
+
+
+@pytest.mark.parametrize("text", NOT_SECRETS)
+def test_patterns_leave_references_and_prose_alone(text: str) -> None:
+    assert find_secret(text) is None
+
+
+def test_every_pattern_compiles_and_is_named() -> None:
+    assert all(kind and rx.pattern for kind, rx in SECRET_PATTERNS)
+
+
+def site(tmp_path: Path, runner_yaml: str) -> Path:
+    path = tmp_path / "stackgen.yaml"
+    path.write_text(
+        "name: lab\n"
+        "gitlab: {url: https://gitlab.example.org}\n"
+        "nodes: {n1: {hostname: n1.example.org}}\n"
+        "runners:\n"
+        "  preproc:\n" + runner_yaml
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("runner_yaml", "key", "position", "words"),
+    [
+        (f"    token: {RUNNER_AUTH}\n", "runners.preproc.token", "6:12",
+         ["runner authentication token", "export RUNNER_TOKEN_PREPROC"]),
+        (f"    token: {{env: {RUNNER_AUTH}}}\n", "runners.preproc.token.env", "6:18",
+         ["runner authentication token"]),
+        ("    token: D3adNQYu8OCjkYDbwDaG\n", "runners.preproc.token", "6:12",
+         ["a token field holds a literal value", "RUNNER_TOKEN_PREPROC"]),
+        ("    token: {value: D3adNQYu8OCjkYDbwDaG}\n", "runners.preproc.token.value", "6:20",
+         ["a token field holds a literal value"]),
+        (f"    environment: {{HELPER: {RUNNER_AUTH}}}\n", "runners.preproc.environment.HELPER",
+         "6:27", ["runner authentication token", "masked CI/CD variable"]),
+        ("    environment: {S3_SECRET_KEY: abc123}\n", "runners.preproc.environment.S3_SECRET_KEY",
+         "6:34", ["looks like a secret and has a literal value", "masked CI/CD variable"]),
+        ("    environment:\n      SSH_KEY: |\n        -----BEGIN OPENSSH PRIVATE KEY-----\n"
+         "        b3Bl\n        -----END OPENSSH PRIVATE KEY-----\n",
+         "runners.preproc.environment.SSH_KEY", "7:16", ["private key (PEM)", "CA certificates"]),
+    ],
+)
+def test_site_file_literal_secrets_are_refused_without_echo(
+    tmp_path: Path, runner_yaml: str, key: str, position: str, words: list[str]
+) -> None:
+    path = site(tmp_path, runner_yaml)
+    code, out, err = run("build", "preproc", "-t", "swarm", "-f", str(path), "--stdout")
+    assert code == 2 and out == ""
+    assert f"stackgen.yaml:{position}: {key}: " in err
+    for word in words:
+        assert word in err
+    for secret in (RUNNER_AUTH, "D3adNQYu8OCjkYDbwDaG", "abc123", "b3Bl"):
+        assert secret not in err, "the message must not repeat the secret"
+
+
+@pytest.mark.parametrize("value", ["$S3_SECRET", "${S3_SECRET}", "''"])
+def test_secret_named_variables_may_hold_references(value: str) -> None:
+    code, out, err = run("build", "preproc", "-t", "config-toml", "--stdout",
+                         "--set", f"runners.preproc.environment.S3_SECRET_KEY={value}",
+                         "--set", "runners.preproc.environment.TOKEN_FILE=/run/secrets/t")
+    assert code == 0, err
+    assert "TOKEN_FILE=/run/secrets/t" in out
+
+
+@pytest.mark.parametrize("name", list(SECRETS))
+def test_set_literal_secret_is_refused_and_redacted(name: str) -> None:
+    secret = SECRETS[name].replace("\n", "\\n")
+    code, _, err = run("build", "preproc", "-t", "swarm", "--stdout",
+                       "--set", f'runners.preproc.environment.NOTE="{secret}"')
+    assert code == 2
+    assert "--set runners.preproc.environment.NOTE=<redacted>: runners.preproc.environment.NOTE:" in err
+    assert SECRETS[name].split("\n")[0][-12:] not in err
+
+
+def test_profile_literal_secret_is_refused(tmp_path: Path) -> None:
+    profiles = tmp_path / "mine"
+    profiles.mkdir()
+    (profiles / "lab.yaml").write_text(
+        "description: throwaway lab\nrunners:\n  lab:\n    image: alpine:3.20\n"
+        f"    token: {RUNNER_AUTH}\n"
+    )
+    code, _, err = run("build", "lab", "-t", "config-toml", "--profiles-dir", str(profiles))
+    assert code == 2
+    assert "lab.yaml:5:12: runners.lab.token: this looks like a GitLab runner authentication" in err
+    assert RUNNER_AUTH not in err and not (tmp_path / "build").exists()
+
+
+def with_literal_token(fleet: Fleet) -> Fleet:
+    """A model that slipped past the input check (only possible by building it by hand)."""
+    manager = fleet.managers[0]
+    runner = dataclasses.replace(manager.runners[0],
+                                 environment=(("LEAK", RUNNER_AUTH),))
+    manager = dataclasses.replace(manager, runners=(runner, *manager.runners[1:]))
+    return dataclasses.replace(fleet, managers=(manager, *fleet.managers[1:]))
+
+
+@pytest.mark.parametrize("target", list(TARGETS))
+def test_rendered_output_is_guarded(target: str) -> None:
+    fleet = with_literal_token(stackgen.build(["bids", "preproc", "self-signed-certs"]))
+    files = renderer(target)(fleet)
+    leaked = any(RUNNER_AUTH in text for text in files.values())
+    if not leaked:
+        pytest.skip(f"{target} does not carry job environment")
+    with pytest.raises(UserError) as err:
+        stackgen.render(fleet, target)
+    assert "runner authentication token" in str(err.value) and RUNNER_AUTH not in str(err.value)
+
+
+def test_writer_refuses_secret_output_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"config.toml:2: the rendered swarm output contains a "
+                                        r"private key"):
+        write(tmp_path / "out", {"config.toml": "a = 1\n" + SECRETS["pem key"]}, target="swarm")
+    assert not (tmp_path / "out").exists()
+
+
+def test_certificates_pass_the_guard() -> None:
+    check_rendered({"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+                   "swarm")
