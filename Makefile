@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo drift test snapshots lint typecheck check bench clean
+.PHONY: install demo drift test test-thorough snapshots lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ drift: $(STAMP)
 ## test: the whole default suite (what CI runs)
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-thorough: the property tests with the large hypothesis budget (10,000+ examples, ~15 min)
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_properties.py --hypothesis-show-statistics
 
 ## snapshots: rewrite syrupy snapshots after an intended output change (read the diff first)
 snapshots: $(STAMP)

@@ -180,7 +180,7 @@ class _FleetBuilder:
         if not url:
             self.problems.add(
                 "the site file must give GitLab's address",
-                self.tree.origin,
+                self.site.doc.origin,
                 "gitlab.url",
                 hint="gitlab: {url: https://gitlab.example.org}",
             )
@@ -367,7 +367,7 @@ class _FleetBuilder:
         if (trust or any(r.trust_ca for r in runners.values())) and not certificates:
             self.problems.add(
                 "a profile asks to trust the site CA, but the site file lists no certificates",
-                self.tree.origin,
+                self.site.doc.origin,
                 "certificates",
                 hint="certificates: {site-ca: {file: certs/ca.crt, hosts: [gitlab.example.org]}}",
             )

@@ -52,7 +52,37 @@ class Context:
         self.traceback = traceback
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Choice(click.Choice):  # type: ignore[type-arg]
+    """A choice whose refusal names the closest choice."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            from .errors import did_you_mean
+
+            hint = did_you_mean(str(value), [str(c) for c in self.choices])
+            choices = ", ".join(str(c) for c in self.choices)
+            self.fail(f"{value!r} is not one of {choices}" + (f" ({hint})" if hint else ""),
+                      param, ctx)
+
+
+class _Main(click.Group):
+    """Usage mistakes in a command (a misspelt --target, a missing argument) are reported
+    like every other error: one `stackgen: error:` line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if isinstance(ctx.obj, Context) and ctx.obj.traceback:
+                raise
+            path = exc.ctx.command_path if exc.ctx else "stackgen"
+            message = " ".join(exc.format_message().split())  # click wraps choice lists
+            _fail([f"{message} (see {path} --help)"])
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--traceback", is_flag=True, help="Show a traceback for errors (for bug reports).")
 @click.version_option(package_name="stackgen")
 @click.pass_context
@@ -74,7 +104,7 @@ def _run(ctx: click.Context, action: Callable[[], None]) -> None:
 
 @main.command()
 @click.argument("profiles", nargs=-1, required=True)
-@click.option("-t", "--target", type=click.Choice(list(TARGETS)), required=True,
+@click.option("-t", "--target", type=_Choice(list(TARGETS)), required=True,
               help="What to generate.")
 @input_options
 @click.option("-o", "--output", type=click.Path(path_type=Path),

@@ -54,7 +54,10 @@ def discover(extra: Sequence[str | Path] = ()) -> dict[str, ProfileInfo]:
     for directory, builtin in search_dirs(extra):
         if not directory.is_dir():
             if not builtin:
-                raise UserError(Problem(f"profile directory not found: {directory}"))
+                flag = "--profiles-dir" if directory in map(Path, extra) else f"${ENV_VAR}"
+                raise UserError(
+                    Problem(f"profile directory not found: {directory}", Origin("flag", flag))
+                )
             continue
         for path in sorted(directory.glob("*.yaml")):
             found.setdefault(path.stem, ProfileInfo(path.stem, path, builtin))

@@ -228,6 +228,9 @@ PATTERN_WORDS = {
     ABS_PATH: "an absolute path (starting with '/', without ':' or line breaks)",
     DURATION: "a Go duration such as 90s, 15m or 1h30m",
     r"^[^,\s]+$": "a valid tag (GitLab tags have no spaces or commas)",
+    r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$": "a valid host name (letters, digits, '-' and '.')",
+    r"^[A-Za-z0-9][A-Za-z0-9._/-]*$": "a valid label key ([prefix/]name: letters, digits, '-', '_', '.')",
+    r"^https?://[^\s/]+": "an http(s) URL such as https://gitlab.example.org",
 }
 
 
@@ -259,13 +262,36 @@ def _message(error: Any) -> tuple[str, str | None]:
     if kind == "minimum":
         return f"{inst} is too small (minimum {schema['minimum']})", None
     if kind == "minLength":
+        if schema["minLength"] > 1:  # a waiver's justification
+            return f"{_describe(inst)} is too short (at least {schema['minLength']} characters)", (
+                "say why the profile needs it"
+            )
         return "must not be empty", None
     if kind == "required":
         missing = [k for k in schema["required"] if k not in inst]
         return f"missing required key {', '.join(repr(m) for m in missing)}", None
     if kind == "oneOf":
+        types = [t for t in (sub.get("type") for sub in schema["oneOf"]) if isinstance(t, str)]
+        if len(types) == len(schema["oneOf"]):
+            want = " or ".join(str(_TYPE_WORDS.get(t) or t) for t in types)
+            return f"expected {want}, got {_describe(inst)}", None
         return f"{_describe(inst)} does not have a valid form here", None
     return str(error.message), None
+
+
+def _closest(error: Any) -> Any:
+    """For a value matching none of a oneOf's forms, the form it came closest to: the
+    deepest failure, and one where at least the type was right (`allways` for a pull
+    policy is a misspelt choice, not "a string where a list was expected")."""
+    while error.validator in ("oneOf", "anyOf") and error.context:
+        best = max(
+            error.context,
+            key=lambda e: (len(e.absolute_path), e.validator != "type", e.validator != "oneOf"),
+        )
+        if best.validator == "type" and len(best.absolute_path) == len(error.absolute_path):
+            return error  # no form took the value's type: say so for the whole value
+        error = best
+    return error
 
 
 def _unknown_keys(error: Any) -> list[str]:
@@ -285,6 +311,7 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     validator = Draft202012Validator(layer_schema(kind))
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.plain()):
+        error = _closest(error)
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
             allowed = list(error.schema.get("properties", {}))

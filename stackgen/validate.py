@@ -62,6 +62,8 @@ MULTILINE = frozenset({"description", "environment", "command", "entrypoint", "p
 
 def _multiline_key(key: str) -> bool:
     parts = re.split(r"[.\[]", key)
+    if parts[0] in ("runners", "nodes", "certificates", "images", "data"):
+        parts = parts[2:]  # skip the user's name: a runner may be called "description"
     return any(p in MULTILINE for p in parts)
 
 
@@ -103,6 +105,10 @@ LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic")
 PULL_POLICIES = ("always", "if-not-present", "never")
 FUSE_MODES = ("privileged", "device-plugin")
 _VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]+", re.ASCII)  # docker's volume names
+# a taint to tolerate, as the schema spells it (kubernetes.tolerations)
+TOLERATION = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)"
+)
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 
 
@@ -317,6 +323,14 @@ def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
     if "/" not in kube.fuse_resource or label_key_bad(kube.fuse_resource):
         check(f"{key}.fuse_resource", (f"{kube.fuse_resource!r} is not an extended resource "
                                         "name (domain/name)", None))
+    for i, toleration in enumerate(kube.tolerations):
+        if not TOLERATION.fullmatch(toleration):
+            check(f"{key}.tolerations[{i}]", (f"{toleration!r} is not key[=value]:Effect", None))
+    secret, path = kube.docker_config_secret, kube.docker_config_path
+    if secret is not None and (len(secret) > 253 or not DNS_SUBDOMAIN.fullmatch(secret)):
+        check(f"{key}.docker_config.secret", (f"{secret!r} is not a Secret name", None))
+    if path is not None:
+        check(f"{key}.docker_config.path", path_bad(path))
     for name, claim in kube.data_claims:
         if len(claim) > 253 or not DNS_SUBDOMAIN.fullmatch(claim):
             check(f"{key}.data_claims.{name}", (f"{claim!r} is not a claim name", None))

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 from stackgen.resources import data_dir
 from stackgen.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# HYPOTHESIS_PROFILE=thorough (make test-thorough) runs the property tests at full size;
+# tests/test_properties.py scales its own budgets by the same variable.
+settings.register_profile(
+    "thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 BUILTIN_PROFILES = sorted(p.stem for p in data_dir("profiles").glob("*.yaml"))
 # Capability profiles add to role profiles; alone they define no runner.
 CAPABILITIES = {"self-signed-certs"}

@@ -55,12 +55,12 @@ def render_all(fleet: m.Fleet) -> dict[str, dict[str, str]]:
 def check_files(fleet: m.Fleet, target: str, files: dict[str, str]) -> list[reparse.Parsed]:
     tokens = {r.token.env for r in fleet.runners}
     parsed = []
-    for path, text in files.items():
+    for path, content in files.items():
         assert not path.startswith("/") and ".." not in path.split("/"), path
         try:
-            parsed.append(reparse.parse(path, text, tokens))
+            parsed.append(reparse.parse(path, content, tokens))
         except Exception as exc:
-            raise AssertionError(f"{target}: {path} does not read back: {exc}\n{text}") from exc
+            raise AssertionError(f"{target}: {path} does not read back: {exc}\n{content}") from exc
     by_name = {r.name: r for r in fleet.runners}
     for doc in (d for p in parsed for d in p.runner_docs):
         for entry in doc.get("runners", []):
@@ -103,7 +103,7 @@ def _check_text_values(fleet: m.Fleet, target: str, files: dict[str, str]) -> No
             assert written == list(runner.tags), (target, runner.tags)
 
 
-@budget(fast=60, thorough=6000)
+@budget(fast=60, thorough=5500)
 @given(fleets())
 def test_every_target_reads_back(fleet: m.Fleet) -> None:
     problems = fleet_problems(fleet)
@@ -119,7 +119,7 @@ def test_every_target_reads_back(fleet: m.Fleet) -> None:
         _check_text_values(fleet, target, files)
 
 
-@budget(fast=60, thorough=2000)
+@budget(fast=40, thorough=1500)
 @given(fleets())
 def test_rendering_is_deterministic(fleet: m.Fleet) -> None:
     if fleet_problems(fleet):

@@ -17,18 +17,34 @@ class Commented:
         self.value, self.comment = value, comment
 
 
+# ruamel writes NEL, LS and PS raw into plain, single-quoted and literal scalars, where
+# YAML 1.1 readers (and ruamel itself) take them as line breaks, and a literal block (`|`)
+# keeps control characters raw, which no reader accepts. Double quotes escape them all.
+def _needs_double_quotes(text: str) -> bool:
+    return any(
+        ch in "\x85\u2028\u2029" or (ch < " " and ch not in "\n\t") or "\x7f" <= ch <= "\x9f"
+        for ch in text
+    )
+
+
 def _convert(data: Any) -> Any:
     if isinstance(data, dict):
         out = CommentedMap()
         for key, value in data.items():
+            key = _convert(key)
             if isinstance(value, Commented):
                 out[key] = _convert(value.value)
-                out.yaml_add_eol_comment(value.comment, key)
+                # a comment ends at the line break: keep it on one line
+                out.yaml_add_eol_comment(" ".join(str(value.comment).splitlines()), key)
             else:
                 out[key] = _convert(value)
         return out
     if isinstance(data, (list, tuple)):
         return CommentedSeq(_convert(v) for v in data)
+    if isinstance(data, str) and _needs_double_quotes(data):
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        return DoubleQuotedScalarString(str(data))
     return data
 
 

@@ -8,6 +8,7 @@ environment when the operator runs them.
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 from ..emit.kubernetes import JobPod, JobSecret, job_node_selector, node_selector
@@ -139,7 +140,7 @@ def _job_secret(release: Release, secret: JobSecret, ca_file: str) -> list[str]:
             f"system bundle (`{host_bundle}`; another distribution may keep it elsewhere):",
             "",
             *_sh(
-                f"cat {host_bundle} {ca_file} > {bundle}",
+                f"cat {shlex.quote(host_bundle)} {ca_file} > {bundle}",  # a site path: quote it
                 f"kubectl -n {ns} create secret generic {secret.name} \\",
                 f"  --from-file={secret.key}={bundle} \\",
                 APPLY,
