@@ -28,7 +28,7 @@ drift: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## test-thorough: the property tests with the large hypothesis budget (10,000+ examples, ~15 min)
+## test-thorough: the property tests with the large hypothesis budget (10,500 examples, ~10 min)
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest tests/test_properties.py --hypothesis-show-statistics
 

@@ -120,7 +120,8 @@ def _runner_hits(r: Runner) -> list[Hit]:
                 f"{opt} switches off {what} for jobs, a layer that contains container escapes")
     for i, dev in enumerate(r.devices):
         host = dev.split(":", 1)[0]
-        why = "FUSE lets jobs mount file systems" if host == "/dev/fuse" else "jobs use it directly"
+        why = ("FUSE lets jobs mount file systems" if host == "/dev/fuse"
+               else "jobs reach the hardware or kernel interface behind it directly")
         hit("devices", f"{key}.devices[{i}]", f"the host device {host} is passed into jobs: {why}")
     for i, cap in enumerate(r.cap_add):
         if cap.upper().removeprefix("CAP_") in RISKY_CAPABILITIES:

@@ -13,7 +13,6 @@ HYPOTHESIS_PROFILE=thorough and runs well over 10,000 examples in total.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -213,7 +212,3 @@ def test_reparse_catches_unescaped_values() -> None:
     with pytest.raises(reparse.ConsumerError):
         reparse.dockerfile_instructions("FROM alpine\nLABEL a=b\nrm -rf /\n")
     assert reparse.interpolate("${T:?set it} $$x", {"T"}) == "<T> $x"
-
-
-def test_examples_are_loaded() -> None:
-    assert Path(__file__).with_name("strategies.py").is_file()
