@@ -3,47 +3,58 @@
     >>> import stackgen
     >>> fleet = stackgen.build(["preproc"])            # the model (frozen dataclasses)
     >>> files = stackgen.render(fleet, "swarm")        # {relative path: text}
+
+Names load on first use (PEP 562), so `import stackgen` and the CLI's start-up stay cheap.
+No public name is also a submodule's name: importing the submodule would shadow it.
 """
 
-from .api import (
-    Explanation,
-    ProfileSummary,
-    build,
-    drift,
-    explain,
-    generate,
-    list_profiles,
-    render,
-    targets,
-    write,
-)
-from .build import Composition, compose
-from .errors import Finding, Problem, StackgenError, UserError
-from .model import Certificate, Fleet, Manager, Node, Runner, Service, Volume
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import (
+        Explanation,
+        ProfileSummary,
+        build,
+        drift,
+        explain,
+        generate,
+        list_profiles,
+        list_targets,
+        render,
+        write,
+    )
+    from .composition import Composition, compose
+    from .errors import Finding, Problem, StackgenError, UserError
+    from .model import Certificate, Fleet, Manager, Node, Runner, Service, Volume
+
+_HOMES = {
+    ".api": ("Explanation", "ProfileSummary", "build", "drift", "explain", "generate",
+             "list_profiles", "list_targets", "render", "write"),
+    ".composition": ("Composition", "compose"),
+    ".errors": ("Finding", "Problem", "StackgenError", "UserError"),
+    ".model": ("Certificate", "Fleet", "Manager", "Node", "Runner", "Service", "Volume"),
+}
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "Certificate",
-    "Composition",
-    "Explanation",
-    "Finding",
-    "Fleet",
-    "Manager",
-    "Node",
-    "Problem",
-    "ProfileSummary",
-    "Runner",
-    "Service",
-    "StackgenError",
-    "UserError",
-    "Volume",
-    "build",
-    "compose",
-    "drift",
-    "explain",
-    "generate",
-    "list_profiles",
-    "render",
-    "targets",
-    "write",
+    "Certificate", "Composition", "Explanation", "Finding", "Fleet", "Manager", "Node", "Problem",
+    "ProfileSummary", "Runner", "Service", "StackgenError", "UserError", "Volume", "build",
+    "compose", "drift", "explain", "generate", "list_profiles", "list_targets", "render", "write",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'stackgen' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import Composition, compose
+from .composition import Composition, compose
 from .errors import Origin, Problem, UserError, did_you_mean
 from .located import Val, dotted
 from .model import Fleet
@@ -40,7 +40,7 @@ class Explanation:
         return f"{self.key} = {json.dumps(self.value, ensure_ascii=False)}  ({self.origin})"
 
 
-def targets() -> dict[str, str]:
+def list_targets() -> dict[str, str]:
     """Target names and what each one writes."""
     return {name: desc for name, (_, desc) in TARGETS.items()}
 

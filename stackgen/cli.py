@@ -126,7 +126,7 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
 
     def action() -> None:
         from .api import render
-        from .build import compose
+        from .composition import compose
 
         if to_stdout and (check or show_diff):
             from .errors import Origin, Problem, UserError
@@ -193,7 +193,7 @@ def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...]) -> None:
     """Show the profiles (built-in and user) and the targets."""
 
     def action() -> None:
-        from .api import list_profiles, targets
+        from .api import list_profiles, list_targets
 
         summaries = list_profiles(profile_dirs)
         width = max((len(s.name) for s in summaries), default=0)
@@ -203,7 +203,7 @@ def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...]) -> None:
             click.echo(f"  {s.name:<{width}}  {s.description}{where}")
         click.echo("Targets:")
         tw = max(len(t) for t in TARGETS)
-        for name, desc in targets().items():
+        for name, desc in list_targets().items():
             click.echo(f"  {name:<{tw}}  {desc}")
 
     _run(ctx, action)
@@ -240,20 +240,23 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
     """Check PROFILES with the site file and render every target, writing nothing."""
 
     def action() -> None:
-        from .api import render
-        from .build import compose
+        from .composition import compose
         from .errors import UserError
+        from .secrets import check_rendered
+        from .targets import renderer
 
         composition = compose(profiles, site, sets, profile_dirs)
         _warn(composition.findings)
         refused: dict[str, UserError] = {}
         for target in TARGETS:
             try:
-                render(composition.fleet, target)
+                files = renderer(target)(composition.fleet)
             except UserError as refusal:
                 # a target may refuse what its consumer cannot do (helm: the docker socket);
                 # the profiles are still valid for the other targets
                 refused[target] = refusal
+                continue
+            check_rendered(files, target)  # a leaked secret is an error, never a warning
         if len(refused) == len(TARGETS):
             _fail([p for error in refused.values() for p in error.problems])
         for target, error in refused.items():

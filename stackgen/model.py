@@ -77,10 +77,13 @@ class Service:
 
 @dataclass(frozen=True)
 class TokenRef:
-    """Where a runner's authentication token comes from; never the token itself."""
+    """Where a runner's authentication token comes from; never the token itself.
 
-    env: str  # environment variable the runner expands at load time
-    file: str | None = None  # optional file holding the token (deployment-side secret)
+    gitlab-runner expands `${VAR}` in `token` when it loads config.toml, so an environment
+    variable is the one reference every target can deliver (shell, swarm, compose, Secret).
+    """
+
+    env: str
 
 
 @dataclass(frozen=True)

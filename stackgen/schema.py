@@ -14,6 +14,9 @@ from .errors import Problem, did_you_mean
 from .located import Val, dotted, locate
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"  # DNS-label: service, release and file names
+# Node names end up in swarm secret names, gitlab-runner-<node>-config-<hash10>, which
+# swarmkit caps at 64 characters.
+NODE_NAME = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ABS_PATH = r"^/[^\0\n:]*$"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"  # Go time.ParseDuration
@@ -86,9 +89,9 @@ RUNNER = _obj(
         "description": STR,
         "tags": {"type": "array", "items": {"type": "string", "pattern": r"^[^,\s]+$"}},
         "run_untagged": BOOL,
-        "node": {"type": "string", "pattern": NAME},
+        "node": {"type": "string", "pattern": NODE_NAME},
         "token": _obj(
-            {"env": {"type": "string", "pattern": ENV_NAME}, "file": {"type": "string"}}
+            {"env": {"type": "string", "pattern": ENV_NAME}}
         ),
         "image": {"type": "string", "minLength": 1},
         "privileged": BOOL,
@@ -136,7 +139,7 @@ LAYER_PROPERTIES: dict[str, Any] = {
     "gitlab": _obj({"url": {"type": "string", "pattern": r"^https?://[^\s/]+"}}),
     "nodes": {
         "type": "object",
-        "propertyNames": {"pattern": NAME},
+        "propertyNames": {"pattern": NODE_NAME},
         "additionalProperties": _obj(
             {
                 "hostname": {"type": "string", "pattern": r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},
@@ -150,7 +153,7 @@ LAYER_PROPERTIES: dict[str, Any] = {
             }
         ),
     },
-    "default_node": {"type": "string", "pattern": NAME},
+    "default_node": {"type": "string", "pattern": NODE_NAME},
     "registry": STR,
     "data": {
         "type": "object",
@@ -224,6 +227,8 @@ def _describe(value: Any) -> str:
 PATTERN_WORDS = {
     NAME: "a valid name (lowercase letters, digits and '-', starting and ending with a letter "
     "or digit, at most 42 characters)",
+    NODE_NAME: "a valid node name (lowercase letters, digits and '-', starting and ending with a "
+    "letter or digit, at most 32 characters: swarm caps the secret names made from it)",
     ENV_NAME: "a variable name (letters, digits and '_', not starting with a digit)",
     ABS_PATH: "an absolute path (starting with '/', without ':' or line breaks)",
     DURATION: "a Go duration such as 90s, 15m or 1h30m",
@@ -329,10 +334,10 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
         if error.validator == "propertyNames":
             key = str(error.instance)
             where = locate(doc, (*path, key), key=True)
+            want = PATTERN_WORDS.get(error.schema.get("propertyNames", {}).get("pattern"), "")
             problems.append(
                 Problem(
-                    f"name {key!r} is not valid (lowercase letters, digits and '-', "
-                    "starting and ending with a letter or digit)",
+                    f"name {key!r} is not valid" + (f": expected {want}" if want else ""),
                     where,
                     dotted((*path, key)),
                 )

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stackgen.build import compose
 from stackgen.certs import covers, read_certificate
 from stackgen.cli import main
+from stackgen.composition import compose
 from stackgen.errors import Origin, UserError
 from stackgen.model import Certificate
 from tests.certfactory import NOW, make, site_file, write

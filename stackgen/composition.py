@@ -258,7 +258,7 @@ class _FleetBuilder:
             description=spec.get("description", ""),
             tags=tuple(spec.get("tags", ())),
             run_untagged=bool(spec.get("run_untagged", False)),
-            token=m.TokenRef(env=env_name, file=token.get("file")),
+            token=m.TokenRef(env=env_name),
             image=spec["image"],
             privileged=bool(spec.get("privileged", False)),
             devices=devices,

@@ -1,0 +1,38 @@
+"""The library surface: `import stackgen` is cheap and every public name is what it says."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import stackgen
+
+
+def test_public_names_are_not_shadowed_by_submodules() -> None:
+    # import every submodule: none may replace a public function or class on the package
+    for info in pkgutil.walk_packages(stackgen.__path__, "stackgen."):
+        if info.name != "stackgen.__main__":
+            importlib.import_module(info.name)
+    for name in stackgen.__all__:
+        value = getattr(stackgen, name)
+        assert not isinstance(value, type(sys)), f"stackgen.{name} is a module"
+    assert set(stackgen.__all__) == set(stackgen._WHERE)
+
+
+def test_cli_start_up_imports_nothing_heavy() -> None:
+    code = "import sys, stackgen.cli; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stdout.split())
+    heavy = {"jsonschema", "ruamel.yaml", "tomlkit", "jinja2", "cryptography", "stackgen.composition"}
+    assert not heavy & loaded
+
+
+def test_build_render_round_trip() -> None:
+    fleet = stackgen.build(["preproc"])
+    assert isinstance(fleet, stackgen.Fleet)
+    assert [r.name for r in fleet.runners] == ["preproc"]
+    files = stackgen.render(fleet, "swarm")
+    assert files == stackgen.generate(["preproc"], "swarm")
+    assert set(stackgen.list_targets()) >= {"config-toml", "swarm", "compose", "helm", "dockerfile"}
