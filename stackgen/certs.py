@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .errors import Finding, Origin, Problem, UserError
 from .model import Certificate
+from .resources import display_path
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -94,21 +95,21 @@ def _parse(path: Path, name: str, origin: Origin, key: str) -> list[x509.Certifi
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise fail(f"certificate file not found: {path}") from None
+        raise fail(f"certificate file not found: {display_path(path)}") from None
     except OSError as exc:
-        raise fail(f"cannot read certificate {path}: {exc.strerror}") from None
+        raise fail(f"cannot read certificate {display_path(path)}: {exc.strerror}") from None
     if b"PRIVATE KEY-----" in raw or _is_der_key(raw):
         raise fail(
-            f"{path} holds a private key, not a certificate",
+            f"{display_path(path)} holds a private key, not a certificate",
             "give the CA certificate (BEGIN CERTIFICATE); private keys never belong in a site "
             "file, an image or a job",
         )
     if PEM_CERT.encode() not in raw:
-        raise fail(f"{path} is not a PEM certificate", _not_pem_hint(raw, path, name))
+        raise fail(f"{display_path(path)} is not a PEM certificate", _not_pem_hint(raw, path, name))
     try:
         return x509.load_pem_x509_certificates(raw)
     except ValueError as exc:
-        raise fail(f"{path} is not a valid PEM certificate: {exc}") from None
+        raise fail(f"{display_path(path)} is not a valid PEM certificate: {exc}") from None
 
 
 def _is_der_key(raw: bytes) -> bool:
@@ -152,7 +153,7 @@ def _check_dates(
     if end < now:
         problems.append(
             Problem(
-                f"{path}: certificate {_subject(cert)!r} expired on {end.date().isoformat()}",
+                f"{display_path(path)}: certificate {_subject(cert)!r} expired on {end.date().isoformat()}",
                 origin,
                 key,
                 "renew it, or drop it from the site file",
@@ -161,7 +162,7 @@ def _check_dates(
     elif end - now < dt.timedelta(days=EXPIRY_WARNING_DAYS):
         findings.append(
             Finding(
-                f"{path}: certificate {_subject(cert)!r} expires on {end.date().isoformat()} "
+                f"{display_path(path)}: certificate {_subject(cert)!r} expires on {end.date().isoformat()} "
                 f"(in {(end - now).days} days): renew it and rebuild",
                 origin,
                 key,
@@ -170,7 +171,7 @@ def _check_dates(
     if cert.not_valid_before_utc > now:
         findings.append(
             Finding(
-                f"{path}: certificate {_subject(cert)!r} is not valid before "
+                f"{display_path(path)}: certificate {_subject(cert)!r} is not valid before "
                 f"{cert.not_valid_before_utc.isoformat()}: TLS clients reject it until then",
                 origin,
                 key,
@@ -194,7 +195,7 @@ def _anchor_findings(cert: x509.Certificate, path: Path, origin: Origin, key: st
         return []
     return [
         Finding(
-            f"{path}: {_subject(cert)!r} is a server certificate issued by "
+            f"{display_path(path)}: {_subject(cert)!r} is a server certificate issued by "
             f"{cert.issuer.rfc4514_string()!r}, not a CA: git and curl in jobs will not trust "
             "it alone; give the issuing CA certificate instead",
             origin,
@@ -212,7 +213,7 @@ def _coverage_problem(certs: Sequence[x509.Certificate], host: str, path: Path) 
         if reason is None:
             return None
         reasons.append(reason)
-    return f"{path} does not cover {host}: " + "; ".join(reasons)
+    return f"{display_path(path)} does not cover {host}: " + "; ".join(reasons)
 
 
 def covers(cert: x509.Certificate, host: str) -> bool:
