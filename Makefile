@@ -16,7 +16,7 @@ install: $(STAMP)
 
 ## demo: generate the swarm deployment for the preproc runner on the built-in example site
 demo: $(STAMP)
-	$(BIN)/stackgen build preproc --target swarm -o build/demo/swarm $(DEMO_FLAGS)
+	$(BIN)/stackgen build preproc self-signed-certs --target swarm -o build/demo/swarm $(DEMO_FLAGS)
 	$(BIN)/stackgen build bids preproc self-signed-certs --target config-toml -o build/demo/config-toml $(DEMO_FLAGS)
 	@test -n "$(DEMO_FLAGS)" || echo "demo output is in build/demo/"
 

@@ -62,10 +62,25 @@ class FleetBuilder:
         return fleet
 
     def _check_gitlab_trust(self, fleet: m.Fleet) -> None:
+        if not fleet.certificates:
+            return
+        covering = [c.name for c in fleet.certificates if fleet.gitlab_host in c.hosts]
+        if covering and not any(mgr.trust_ca for mgr in fleet.managers):
+            # the site says GitLab's certificate is private: a manager without the CA fails TLS
+            self.findings.append(
+                Finding(
+                    f"the site CA {covering[0]!r} covers {fleet.gitlab_host}, but no runner "
+                    "manager in this build trusts it, so the runners cannot reach GitLab over "
+                    "TLS: add the self-signed-certs profile (or set manager.trust_ca: true)",
+                    self.origin("certificates", covering[0]),
+                    f"certificates.{covering[0]}",
+                )
+            )
+            return
+        if not any(mgr.trust_ca for mgr in fleet.managers):
+            return
         # tls-ca-file is added to the system roots (gitlab-runner network/client.go addTLSCA),
         # so an undeclared GitLab host still works; but nothing checked that the CA covers it.
-        if not any(mgr.trust_ca for mgr in fleet.managers) or not fleet.certificates:
-            return
         if not any(fleet.gitlab_host in c.hosts for c in fleet.certificates):
             self.findings.append(
                 Finding(

@@ -40,7 +40,7 @@ def test_preproc_privileges_are_job_settings() -> None:
 
 def test_one_config_per_node_with_its_runners() -> None:
     files = stackgen.generate(["default", "bids", "preproc"], "config-toml")
-    assert sorted(files) == ["data/config.toml", "processing/config.toml"]
+    assert sorted(files) == ["NOTES.md", "data/config.toml", "processing/config.toml"]
     data = tomllib.loads(files["data/config.toml"])
     assert [r["name"] for r in data["runners"]] == ["default", "bids"]
     assert data["session_server"]["advertise_address"] == "data01.example.org:8093"
@@ -74,3 +74,11 @@ def test_set_overrides_last_and_types_are_kept() -> None:
     )
     assert doc["concurrent"] == 8
     assert doc["runners"][0]["limit"] == 2
+
+
+def test_notes_say_how_each_node_gets_its_tokens() -> None:
+    notes = stackgen.generate(["default", "bids", "preproc"], "config-toml")["NOTES.md"]
+    assert "EnvironmentFile=/etc/gitlab-runner/tokens.env" in notes
+    # older runners read token literally: one envsubst line per node, naming its variables
+    assert 'envsubst "\\$RUNNER_TOKEN_DEFAULT \\$RUNNER_TOKEN_BIDS" < data/config.toml' in notes
+    assert 'envsubst "\\$RUNNER_TOKEN_PREPROC" < processing/config.toml' in notes

@@ -72,3 +72,10 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(stackgen.UserError) as err:
         stackgen.build(["x"], profile_dirs=[d])
     assert len(err.value.problems) == 3
+
+
+def test_warns_when_the_site_ca_covers_gitlab_but_no_manager_trusts_it() -> None:
+    untrusted = stackgen.compose(["preproc"]).findings
+    assert any("no runner manager in this build trusts it" in f.message for f in untrusted)
+    trusted = stackgen.compose(["preproc", "self-signed-certs"]).findings
+    assert not any("trusts it" in f.message for f in trusted)

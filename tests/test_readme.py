@@ -57,7 +57,9 @@ def test_readme_profile_example_builds(tmp_path: Path) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     (profiles / "gpu.yaml").write_text(_block("# profiles/gpu.yaml"))
-    result = CliRunner().invoke(main, ["validate", "gpu", "--profiles-dir", str(profiles)])
+    result = CliRunner().invoke(
+        main, ["validate", "gpu", "self-signed-certs", "--profiles-dir", str(profiles)]
+    )
     assert result.exit_code == 0, result.output
     # its waivers cover every lint finding; only helm may refuse the host device
     assert [line for line in result.stderr.splitlines() if "not for --target" not in line] == []

@@ -109,6 +109,9 @@ def render(fleet: Fleet) -> dict[str, str]:
         "system_dir": SYSTEM_CA_DIR,
         "tag": tag,
         "tag_configured": fleet.ca_image is not None,
+        # swarm and compose run this image only where a manager trusts the CA (self-signed-certs)
+        "in_use": any(m.image == fleet.ca_image for m in fleet.managers),
+        "runner_image": fleet.image("runner"),
         "registries": fleet.ca_registries,
         "nodes": [
             (m.name, m.node.hostname or f"<host of node {m.name}>", node_label(m))
