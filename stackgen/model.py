@@ -79,8 +79,9 @@ class Service:
 class TokenRef:
     """Where a runner's authentication token comes from; never the token itself.
 
-    gitlab-runner expands `${VAR}` in `token` when it loads config.toml, so an environment
-    variable is the one reference every target can deliver (shell, swarm, compose, Secret).
+    config.toml names it as `${VAR}`: runners after 18.9 expand it themselves; the swarm and
+    compose targets deliver the token as a secret file and write it in at container start;
+    the Helm chart registers with the Secret its values name.
     """
 
     env: str

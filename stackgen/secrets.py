@@ -90,9 +90,10 @@ def _token_hint(path: tuple[str | int, ...]) -> str:
     var = "RUNNER_TOKEN_" + runner.upper().replace("-", "_") if runner else "RUNNER_TOKEN_NAME"
     where = f"runners.{runner}.token" if runner else "runners.NAME.token"
     return (
-        f"remove it and export {var} where you deploy: the generated files read the token from "
-        f"that variable (another name: `{where}: {{env: NAME}}`); with Helm it comes from the "
-        "Kubernetes Secret the values file names"
+        f"remove it: the generated files refer to it as {var} (another name: "
+        f"`{where}: {{env: NAME}}`), and each target's notes say where the value goes at "
+        "deploy time (a swarm secret, compose .env, the runner host's tokens.env, or the "
+        "Kubernetes Secret the Helm values name)"
     )
 
 

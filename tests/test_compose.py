@@ -72,6 +72,9 @@ def test_references_resolve_and_files_exist(profiles: tuple[str, ...]) -> None:
                         continue
                     assert ref["source"] in defined, (path, kind, ref)
             for spec in defined.values():
+                if "environment" in spec:  # a token secret, from the operator's environment
+                    assert spec["environment"].startswith("RUNNER_TOKEN_"), (path, spec)
+                    continue
                 rel = spec["file"].removeprefix("./")
                 assert f"{folder}/{rel}" in files, (path, rel)
 
@@ -88,7 +91,11 @@ def test_runner_service_for_a_single_host() -> None:
     assert {"type": "bind", "source": "/var/run/docker.sock",
             "target": "/var/run/docker.sock"} in service["volumes"]
     assert service["ports"] == [{"target": 8093, "published": 8093, "protocol": "tcp"}]
-    assert service["secrets"] == [{"source": "runner-config", "target": "/etc/gitlab-runner/config.toml"}]
+    assert service["secrets"] == [
+        {"source": "runner-config", "target": "/etc/gitlab-runner/config.template.toml"},
+        {"source": "runner-token-preproc"},
+    ]
+    assert service["command"] == ["run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner"]
     assert service["configs"] == [
         {"source": "ca-bundle", "target": "/etc/gitlab-runner/certs/gitlab.example.org.crt"}
     ]
@@ -98,13 +105,17 @@ def test_runner_service_for_a_single_host() -> None:
     assert runner["docker"]["devices"] == ["/dev/fuse"]
 
 
-def test_tokens_are_interpolated_never_literal() -> None:
+def test_tokens_are_secrets_never_environment() -> None:
     files = stackgen.generate(["default", "bids", "preproc"], "compose")
     doc = load(files["data/compose.yml"])
-    env = doc["services"]["runner"]["environment"]
-    assert set(env) == {"RUNNER_TOKEN_DEFAULT", "RUNNER_TOKEN_BIDS"}
-    for name, value in env.items():
-        assert value.startswith("${" + name + ":?")
+    service = doc["services"]["runner"]
+    assert "environment" not in service  # `docker inspect` would show the value
+    assert doc["secrets"]["runner-token-default"] == {"environment": "RUNNER_TOKEN_DEFAULT"}
+    assert doc["secrets"]["runner-token-bids"] == {"environment": "RUNNER_TOKEN_BIDS"}
+    assert {"source": "runner-token-bids"} in service["secrets"]
+    script = service["entrypoint"][2]
+    assert "read_token /run/secrets/runner-token-bids RUNNER_TOKEN_BIDS)" in script
+    assert "RUNNER_TOKEN_PREPROC" not in files["data/compose.yml"]  # another node's token
     toml = tomllib.loads(files["data/config.toml"])
     assert [r["token"] for r in toml["runners"]] == ["${RUNNER_TOKEN_DEFAULT}", "${RUNNER_TOKEN_BIDS}"]
     assert "glrt-" not in "".join(files.values()).replace("glrt-...", "")

@@ -74,7 +74,7 @@ def site(tmp_path: Path, runner_yaml: str) -> Path:
     ("runner_yaml", "key", "position", "words"),
     [
         (f"    token: {RUNNER_AUTH}\n", "runners.preproc.token", "6:12",
-         ["runner authentication token", "export RUNNER_TOKEN_PREPROC"]),
+         ["runner authentication token", "refer to it as RUNNER_TOKEN_PREPROC"]),
         (f"    token: {{env: {RUNNER_AUTH}}}\n", "runners.preproc.token.env", "6:18",
          ["runner authentication token"]),
         ("    token: D3adNQYu8OCjkYDbwDaG\n", "runners.preproc.token", "6:12",

@@ -1,4 +1,8 @@
-"""What the runner-manager deployments share: token references, the CA bundle, the notes.
+"""What the runner-manager deployments share: token secrets, the CA bundle, the notes.
+
+swarm and compose hand each runner token to the manager as a secret file and ship
+config.toml as a template still holding `${RUNNER_TOKEN_X}`; one wrapper script, run as the
+service's entrypoint, writes the real config.toml from them before the runner starts.
 
 config-toml, swarm and compose put the site CA in the same places for the same consumers:
 the manager reads it at `/etc/gitlab-runner/certs/<gitlab-host>.crt` (`tls-ca-file`), and
@@ -10,11 +14,13 @@ to install it; the notes come from one template, so the three targets say the sa
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..model import Fleet, Manager
-from .runner_toml import ca_job_targets, gitlab_ca_path
+from .runner_toml import CONFIG_DIR, ca_job_targets, gitlab_ca_path
 from .text import render_template
 
 BUNDLE = "ca-bundle.crt"
@@ -41,15 +47,107 @@ def escape_dollars(text: str) -> str:
     return text.replace("$", "$$")
 
 
-def token_env(manager: Manager) -> dict[str, str]:
-    """The manager container's environment: each token passed through by name, never its value.
+# Runner tokens reach the manager as secret files, never as environment variables: an
+# environment value is readable in `docker inspect` / `docker service inspect` (and kept in
+# swarm's raft store), and gitlab-runner only expands `${VAR}` in `token` since MR !6068
+# (issue #39209), in no release up to v18.9.0 (the default image is v18.5.0), so the runner
+# would send the literal text. The wrapper below writes config.toml at start instead.
+SECRETS_DIR = "/run/secrets"  # where swarm and compose mount a secret without an absolute target
+TEMPLATE_PATH = f"{CONFIG_DIR}/config.template.toml"
+CONFIG_PATH = f"{CONFIG_DIR}/config.toml"
+# The official image's ENTRYPOINT and CMD (gitlab-runner dockerfiles/runner/ubuntu/Dockerfile
+# and alpine/Dockerfile). Setting `entrypoint:` drops the image's CMD, so both are restated.
+IMAGE_ENTRYPOINT = ("/usr/bin/dumb-init", "/entrypoint")
+IMAGE_COMMAND = ("run", "--user=gitlab-runner", "--working-directory=/home/gitlab-runner")
+# glrt- tokens (routable ones too) are URL-safe base64 plus '.'. None of these characters is
+# special in a sed replacement (`&`, `\`, the `|` delimiter) or in a TOML basic string.
+TOKEN_CHARS = "A-Za-z0-9._-"
 
-    `${VAR:?message}` makes `docker stack deploy` and `docker compose up` refuse to start
-    while the variable is unset, instead of registering an empty token.
+
+@dataclass(frozen=True)
+class TokenSecret:
+    """One runner token as a secret file: `env` is the `${VAR}` config.toml references."""
+
+    runner: str
+    env: str
+
+    @property
+    def key(self) -> str:
+        """The secret's key in stack.yml / compose.yml, and its file name under /run/secrets."""
+        return f"runner-token-{self.runner}"
+
+    @property
+    def path(self) -> str:
+        return f"{SECRETS_DIR}/{self.key}"
+
+
+def token_secrets(manager: Manager) -> list[TokenSecret]:
+    """The manager's token secrets, one per token variable, in runner order.
+
+    Two runners naming the same variable share one token, as they did in the environment.
     """
+    secrets: dict[str, TokenSecret] = {}
+    for r in manager.runners:
+        secrets.setdefault(r.token.env, TokenSecret(r.name, r.token.env))
+    return list(secrets.values())
+
+
+_READ_TOKEN = """\
+read_token() {
+  if [ ! -r "$1" ]; then
+    echo "stackgen: cannot read $1, the runner token for $2" >&2
+    exit 1
+  fi
+  t=$(cat "$1")
+  case $t in
+    '' | *[!CHARS]*)
+      echo "stackgen: the runner token for $2 in $1 is empty or has characters other than CHARS" >&2
+      exit 1 ;;
+  esac
+  printf '%s' "$t"
+}
+""".replace("CHARS", TOKEN_CHARS)
+
+
+def wrapper_script(
+    tokens: Sequence[tuple[str, str]],
+    template: str = TEMPLATE_PATH,
+    output: str = CONFIG_PATH,
+    start: Sequence[str] = IMAGE_ENTRYPOINT,
+) -> str:
+    """POSIX sh that writes `output` from `template` and then execs `start` with "$@".
+
+    `tokens` are (variable, token file) pairs: each file must hold one token (a trailing
+    newline, as `echo` leaves it, is dropped by $(...)), or the script exits 1 before it
+    writes anything. The paths are parameters so tests can run the script in a temp dir.
+    """
+    q = shlex.quote
+    lines = [
+        "# stackgen: write config.toml from its template and the token secrets, then start the runner",
+        "set -eu",
+        "umask 077",
+        _READ_TOKEN.rstrip("\n"),
+    ]
+    lines += [
+        f"tok{i}=$(read_token {q(path)} {env}) || exit 1" for i, (env, path) in enumerate(tokens)
+    ]
+    # [$] matches the literal dollar in any sed; '|' cannot occur in a checked token
+    subs = [f"-e 's|[$]{{{env}}}|'\"$tok{i}\"'|g'" for i, (env, _) in enumerate(tokens)]
+    lines.append(" \\\n  ".join(["sed", *subs, f"{q(template)} > {q(output + '.new')}"]))
+    lines.append(f"mv -f {q(output + '.new')} {q(output)}")
+    lines.append(" ".join(["exec", *map(q, start), '"$@"']))
+    return "\n".join(lines) + "\n"
+
+
+def token_entrypoint(manager: Manager) -> dict[str, Any]:
+    """`entrypoint:` and `command:` for a manager service: the wrapper, then the image's own."""
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    script = wrapper_script([(t.env, t.path) for t in token_secrets(manager)])
     return {
-        r.token.env: f"${{{r.token.env}:?export {r.token.env} with the runner authentication token}}"
-        for r in manager.runners
+        # sh -c SCRIPT NAME ARGS...: NAME becomes $0 and `command:` becomes "$@"
+        "entrypoint": ["/bin/sh", "-c", LiteralScalarString(escape_dollars(script)), "sh"],
+        "command": list(IMAGE_COMMAND),
     }
 
 

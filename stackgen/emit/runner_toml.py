@@ -32,7 +32,8 @@ def ca_bundle_pem(fleet: Fleet) -> str:
 
 
 def token_ref(runner: Runner) -> str:
-    # gitlab-runner expands ${VAR} in url and token when it loads config.toml
+    # a reference, never the value: runners after 18.9 expand it at load time (MR !6068);
+    # swarm and compose substitute it at container start (emit/deploy.py wrapper_script)
     return "${" + runner.token.env + "}"
 
 
