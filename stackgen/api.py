@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from .composition import Composition, compose
 from .errors import Origin, Problem, UserError, did_you_mean
 from .located import Val, dotted
+from .merge import is_ordered_list
 from .model import Fleet
 from .targets import TARGETS, renderer
 
@@ -33,11 +34,13 @@ class Explanation:
     key: str
     value: object
     origin: Origin
+    rule: str = ""  # how layers combine here, where it is not the usual one
 
     def __str__(self) -> str:
         import json
 
-        return f"{self.key} = {json.dumps(self.value, ensure_ascii=False)}  ({self.origin})"
+        text = f"{self.key} = {json.dumps(self.value, ensure_ascii=False)}  ({self.origin})"
+        return f"{text}  [{self.rule}]" if self.rule else text
 
 
 def list_targets() -> dict[str, str]:
@@ -117,6 +120,9 @@ def list_profiles(profile_dirs: Sequence[PathLike] = ()) -> list[ProfileSummary]
     return out
 
 
+ORDERED_RULE = "ordered list: a later layer replaces it whole"
+
+
 def explanations(composition: Composition) -> list[Explanation]:
     """Every resulting value with its origin; runners show their effective settings."""
     out: list[Explanation] = []
@@ -132,6 +138,8 @@ def _rows(val: Val, path: tuple[str | int, ...], out: list[Explanation]) -> None
     if isinstance(val.value, dict):
         for key, child in val.value.items():
             _rows(child, (*path, key), out)
+    elif isinstance(val.value, list) and is_ordered_list(path):
+        out.append(Explanation(dotted(path), val.plain(), val.origin, ORDERED_RULE))
     elif isinstance(val.value, list):
         for i, item in enumerate(val.value):
             out.append(Explanation(dotted((*path, i)), item.plain(), item.origin))

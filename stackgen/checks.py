@@ -71,6 +71,26 @@ def image_bad(ref: str) -> Bad:
     return None
 
 
+# gitlab-runner's release tags: v18.5.0, alpine-v18.5.0, alpine3.21-v18.5.0, ubuntu-v18.5.0,
+# ubi-fips-v18.5.0. `alpine`, `ubuntu`, `alpine3.21`, `bleeding` and `latest` move.
+RUNNER_RELEASE_TAG = re.compile(r"(?:[a-z0-9.-]+-)?v[0-9]+\.[0-9]+\.[0-9]+", re.ASCII)
+
+
+def runner_image_pin_bad(ref: str) -> Bad:
+    """A gitlab-runner base image must name a release (or a digest): a floating tag
+    rebuilds into another runner version without a word."""
+    if "@" in ref:
+        return None
+    tag = ref.rsplit("/", 1)[-1].partition(":")[2]
+    if RUNNER_RELEASE_TAG.fullmatch(tag):
+        return None
+    return (
+        f"runner image {ref!r} is not pinned to a release: {tag or 'latest'!r} moves, so a "
+        "rebuild could bring another runner version",
+        "name a release tag such as v18.5.0 or alpine-v18.5.0, or a digest (@sha256:...)",
+    )
+
+
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*", re.ASCII)
 
@@ -271,18 +291,49 @@ def device_bad(spec: str) -> Bad:
     return None
 
 
-SECURITY_OPTS = ("apparmor", "seccomp", "label", "no-new-privileges", "systempaths",
-                 "writable-cgroups")
+# What the Engine API accepts in HostConfig.SecurityOpt (moby daemon parseSecurityOpt):
+# gitlab-runner passes `security_opt` to it verbatim, so options the docker *CLI* handles
+# itself (`systempaths=unconfined`, `seccomp=<file>`) never reach a job: the daemon answers
+# `invalid --security-opt`. Key -> accepted values (None: any non-empty value).
+SECURITY_OPTS: dict[str, tuple[str, ...] | None] = {
+    "apparmor": None,  # a profile loaded on the host, or unconfined
+    "seccomp": ("unconfined",),  # the daemon takes a profile only as inline JSON
+    "label": None,  # SELinux: disable, or user:/role:/type:/level:/filetype:<value>
+    "no-new-privileges": ("true", "false"),
+}
+LABEL_KEYS = ("user", "role", "type", "level", "filetype")
+# What each CLI-only option means, and what does the job instead.
+CLI_ONLY_OPTS = {
+    "systempaths": "only the docker CLI understands it; for jobs that need an unmasked /proc "
+    "or /sys, set privileged: true instead",
+    "writable-cgroups": "this daemon does not accept it through the API",
+}
 
 
 def security_opt_bad(opt: str) -> Bad:
-    key = re.split(r"[=:]", opt, maxsplit=1)[0]
+    """One `security_opt` entry as the Engine API accepts it (the `key=value` form)."""
+    key, sep, value = opt.partition("=")
+    if not sep and ":" in opt:
+        key, _, value = opt.partition(":")  # the deprecated colon form, rewritten later
+    if key in CLI_ONLY_OPTS:
+        return f"security option {opt!r} is refused by the Docker Engine API", CLI_ONLY_OPTS[key]
     if key not in SECURITY_OPTS:
         return f"unknown security option {key!r}", did_you_mean(key, SECURITY_OPTS) or (
             "options: " + ", ".join(SECURITY_OPTS)
         )
-    if key not in ("no-new-privileges",) and not re.search(r"[=:].", opt):
+    if key == "no-new-privileges" and not sep:
+        return None
+    allowed = SECURITY_OPTS[key]
+    if not value:
         return f"security option {opt!r} needs a value, e.g. {key}=unconfined", None
+    if allowed is not None and value not in allowed:
+        hint = None
+        if key == "seccomp":
+            hint = ("gitlab-runner hands security_opt to the daemon verbatim, which reads a "
+                    "profile only as inline JSON: make it the daemon's default seccomp-profile")
+        return f"{opt!r}: {key} takes {' or '.join(allowed)}", hint
+    if key == "label" and value != "disable" and value.partition(":")[0] not in LABEL_KEYS:
+        return f"{opt!r}: label takes disable or {'|'.join(LABEL_KEYS)}:<value>", None
     return None
 
 

@@ -18,7 +18,7 @@ from .errors import DEFAULT, Finding, Origin, Problems, did_you_mean
 from .fleet_builder import FleetBuilder
 from .inputs import Site, parse_sets, read_site
 from .located import Val, from_plain
-from .merge import fold, merge
+from .merge import finish, fold, merge
 from .profiles import Profile, resolve
 
 
@@ -49,12 +49,13 @@ def compose(
     site_obj = read_site(site)
     set_layers = parse_sets(sets)
     layers = [from_plain(DEFAULTS, DEFAULT), *(p.doc for p in ordered), site_obj.doc, *set_layers]
-    tree, problems = fold(layers, closure)
+    marked, problems = fold(layers, closure, markers=True)
     problems.raise_if_any()
     defined = _defined_runners(ordered)
-    _check_runner_names(tree, defined, problems)
-    runners = _effective_runners(tree, defined, problems)
+    _check_runner_names(marked, defined, problems)
+    runners = _effective_runners(marked, defined, problems)
     problems.raise_if_any()
+    tree = finish(marked)
     builder = FleetBuilder(tree, runners, site_obj)
     fleet = builder.build()
     from .lint import lint, runner_waivers
@@ -111,5 +112,5 @@ def _effective_runners(tree: Val, defined: list[str], problems: Problems) -> dic
     out: dict[str, Val] = {}
     for name in defined:
         own = section.get(name) if section else None
-        out[name] = merge(base, own or Val({}, DEFAULT), problems, later_wins=True)
+        out[name] = finish(merge(base, own or Val({}, DEFAULT), problems, later_wins=True))
     return out

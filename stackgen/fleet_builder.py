@@ -199,6 +199,8 @@ class FleetBuilder:
                 tolerations=tuple(kube.get("tolerations", ())),
                 docker_config_secret=kube.get("docker_config", {}).get("secret"),
                 docker_config_path=kube.get("docker_config", {}).get("path"),
+                image_pull_secrets=tuple(kube.get("image_pull_secrets", ())),
+                pin_manager=bool(kube.get("pin_manager", False)),
             ),
             data=tuple(
                 (v["data"], _get(self.tree, "data", v["data"]) or "")
@@ -288,7 +290,26 @@ class FleetBuilder:
                 hint="certificates: {site-ca: {file: certs/ca.crt, hosts: [gitlab.example.org]}}",
             )
         images = _get(self.tree, "images")
-        image = images.get("runner-ca") if trust and "runner-ca" in images else images["runner"]
+        # The stock image already trusts GitLab through tls-ca-file and the mounted CA; the
+        # CA-baked one adds a build, a push and registry trust, so it runs only when asked.
+        image = images["runner"]
+        if mgr.get("bake_ca"):
+            if "runner-ca" in images:
+                image = images["runner-ca"]
+            else:
+                self.problems.add(
+                    "manager.bake_ca runs the CA-baked runner image, but the site names none",
+                    self.origin("manager", "bake_ca"),
+                    "manager.bake_ca",
+                    hint="images: {runner-ca: <registry>/<path>/gitlab-runner-ca:<version>}, "
+                    "built by the dockerfile target",
+                )
+            if not trust:
+                self.problems.add(
+                    "manager.bake_ca needs manager.trust_ca (the self-signed-certs profile)",
+                    self.origin("manager", "bake_ca"),
+                    "manager.bake_ca",
+                )
         managers = []
         for node_name, node in nodes.items():
             if node_name not in placed:
@@ -386,10 +407,13 @@ def parse_volume(spec: str) -> tuple[m.Volume | None, str | None]:
     return m.Volume(target, source, mode == "ro"), None
 
 
-def image_family(ref: str) -> Literal["ubuntu", "alpine"] | None:
-    """The OS family of a gitlab-runner image: `alpine-*` tags are Alpine, the rest Ubuntu."""
+def image_family(ref: str) -> Literal["ubuntu", "alpine", "ubi"] | None:
+    """The OS family of a gitlab-runner image, from its tag (dockerfiles/runner/ upstream):
+    `alpine*-` tags are Alpine, `ubi-fips*` Red Hat UBI, the rest Ubuntu."""
     ref = ref.split("@", 1)[0]  # a digest pins the image; the tag still names the family
     repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "latest")
     if not repo.endswith("gitlab-runner"):
         return None
-    return "alpine" if tag.startswith("alpine") else "ubuntu"
+    if tag.startswith("alpine"):
+        return "alpine"
+    return "ubi" if tag.startswith("ubi") else "ubuntu"

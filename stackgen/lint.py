@@ -28,6 +28,8 @@ RULES: dict[str, str] = {
     "devices": "host devices passed into job containers",
     "capabilities": "Linux capabilities that break container isolation",
     "host-paths": "host directories mounted into job containers",
+    "pull-policy": "job images taken from the host's cache without asking the registry",
+    "entrypoint": "a default job image whose ENTRYPOINT is an application, not a shell",
 }
 
 # Setting names people may reach for as waiver keys, and the rule that covers them.
@@ -40,7 +42,36 @@ KEY_HINTS = {
     "socket": "docker-socket",
     "cap_add": "capabilities",
     "device": "devices",
+    "pull_policy": "pull-policy",
+    "image": "entrypoint",
 }
+
+# Images whose ENTRYPOINT is an application. The docker executor keeps an image's
+# ENTRYPOINT and passes its shell-detection script as the command, so a job on such an
+# image runs e.g. `heudiconv sh -c ...` and fails unless the job sets `entrypoint: [""]`,
+# which only a job (`image: {name: ..., entrypoint: [""]}`), never config.toml, can do.
+# Repository (Docker Hub names without docker.io/library/) -> the entrypoint.
+APP_ENTRYPOINT_IMAGES = {
+    "nipy/heudiconv": "heudiconv",
+    "kaczmarj/apptainer": "apptainer",
+    "kaczmarj/singularity": "singularity",
+    "gcr.io/kaniko-project/executor": "/kaniko/executor",
+    "quay.io/skopeo/stable": "skopeo",
+    "aquasec/trivy": "trivy",
+    "hashicorp/terraform": "terraform",
+}
+
+
+def image_repository(ref: str) -> str:
+    """`docker.io/library/x:1@sha256:...` -> `x`: the repository as APP_ENTRYPOINT_IMAGES keys it."""
+    name = ref.split("@", 1)[0]
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        name = name[: len(name) - len(last)] + last.split(":", 1)[0]
+    for prefix in ("docker.io/library/", "docker.io/", "index.docker.io/library/", "index.docker.io/"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
 
 # Sockets that hand a job the host's container runtime (dockerd, containerd, podman, CRI-O).
 RUNTIME_SOCKETS = (
@@ -62,7 +93,6 @@ UNCONFINED = {
     "apparmor=unconfined": "AppArmor",
     "seccomp=unconfined": "seccomp",
     "label=disable": "SELinux labelling",
-    "systempaths=unconfined": "masking of /proc and /sys",
 }
 
 
@@ -123,6 +153,16 @@ def _runner_hits(r: Runner) -> list[Hit]:
         why = ("FUSE lets jobs mount file systems" if host == "/dev/fuse"
                else "jobs reach the hardware or kernel interface behind it directly")
         hit("devices", f"{key}.devices[{i}]", f"the host device {host} is passed into jobs: {why}")
+    if r.pull_policy and r.pull_policy[0] != "always":
+        hit("pull-policy", f"{key}.pull_policy",
+            f"pull_policy starts with {r.pull_policy[0]}: a job may run an image that another "
+            "project pulled with its own credentials, and tags such as :latest never refresh")
+    entrypoint = APP_ENTRYPOINT_IMAGES.get(image_repository(r.image))
+    if entrypoint:
+        hit("entrypoint", f"{key}.image",
+            f"{r.image} has the ENTRYPOINT {entrypoint}, which the docker executor keeps: every "
+            "job that names no image of its own fails; make a shell image the runner's default "
+            "and name this one in jobs as `image: {name: ..., entrypoint: [\"\"]}`")
     for i, cap in enumerate(r.cap_add):
         if cap.upper().removeprefix("CAP_") in RISKY_CAPABILITIES:
             hit("capabilities", f"{key}.cap_add[{i}]",

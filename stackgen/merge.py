@@ -6,6 +6,8 @@ The rules (also in README, and tested table-driven in tests/test_merge.py):
 |-------------------|----------------------------------------------------------------------|
 | map, map          | merge key by key                                                     |
 | list, list        | append items not already present, order kept; `!remove x` drops x    |
+| ordered list      | (`ORDERED_LISTS`: the order or the whole list is the meaning) merged  |
+|                   | like a scalar: one layer's list replaces the other's                  |
 | scalar, scalar    | equal: keep. Different: the later layer wins if it is the site file, |
 |                   | `--set`, or a profile that includes the earlier one, or if the earlier |
 |                   | value is a built-in default; two unrelated profiles are a conflict     |
@@ -22,6 +24,17 @@ from .located import Val, dotted
 # Kinds that override whatever came before them, in order of precedence.
 AUTHORITATIVE = ("site", "set", "flag")
 
+# Lists whose order, or whole value, is their meaning: gitlab-runner tries pull policies in
+# order until one succeeds, and an entrypoint or command is one argv. Appending two layers'
+# lists would mean neither (`[if-not-present, always]` behaves as if-not-present), so these
+# merge like scalars.
+ORDERED_LISTS = frozenset({"pull_policy", "entrypoint", "command"})
+
+
+def is_ordered_list(path: tuple[str | int, ...]) -> bool:
+    """The list at `path` is replaced whole, never appended to (see ORDERED_LISTS)."""
+    return bool(path) and path[-1] in ORDERED_LISTS
+
 
 def _wins(earlier: Origin, later: Origin, includes: Mapping[str, frozenset[str]]) -> bool:
     if later.kind in AUTHORITATIVE or earlier.kind == "default":
@@ -34,12 +47,27 @@ def _wins(earlier: Origin, later: Origin, includes: Mapping[str, frozenset[str]]
 
 
 def _strip(val: Val) -> Val:
-    """A fresh value with directives applied: `!remove` items vanish, ops reset to merge."""
+    """A fresh value with ops reset to merge. `!remove` items stay as markers: the
+    `defaults:` section is merged under each runner after the fold, and a runner's
+    `!remove /cache` must still drop the inherited item there (see `finish`)."""
     if isinstance(val.value, dict):
         return Val({k: _strip(v) for k, v in val.value.items()}, val.origin)
     if isinstance(val.value, list):
-        return Val([_strip(v) for v in val.value if v.op != "remove"], val.origin)
+        return Val([_marker(v) if v.op == "remove" else _strip(v) for v in val.value], val.origin)
     return Val(val.value, val.origin)
+
+
+def _marker(item: Val) -> Val:
+    return Val(item.value, item.origin, "remove")
+
+
+def finish(val: Val) -> Val:
+    """The merged value with the remaining `!remove` markers dropped."""
+    if isinstance(val.value, dict):
+        return Val({k: finish(v) for k, v in val.value.items()}, val.origin, val.op)
+    if isinstance(val.value, list):
+        return Val([finish(v) for v in val.value if v.op != "remove"], val.origin, val.op)
+    return val
 
 
 def merge(
@@ -63,13 +91,16 @@ def merge(
         for key, val in later.value.items():
             out[key] = merge(out.get(key), val, problems, includes, (*path, key), later_wins)
         return Val(out, earlier.origin)
-    if isinstance(earlier.value, list) and isinstance(later.value, list):
+    if isinstance(earlier.value, list) and isinstance(later.value, list) and not is_ordered_list(path):
         items = list(earlier.value)
         for item in later.value:
             plain = item.plain()
             if item.op == "remove":
                 items = [i for i in items if i.plain() != plain]
-            elif all(i.plain() != plain for i in items):
+                items.append(_marker(item))  # for layers merged under this one later
+                continue
+            items = [i for i in items if i.op != "remove" or i.plain() != plain]
+            if all(i.plain() != plain for i in items):
                 items.append(_strip(item))
         return Val(items, earlier.origin)
     if earlier.plain() == later.plain():
@@ -98,12 +129,15 @@ def _show(val: Val) -> str:
 
 
 def fold(
-    layers: list[Val], includes: Mapping[str, frozenset[str]] | None = None
+    layers: list[Val], includes: Mapping[str, frozenset[str]] | None = None, markers: bool = False
 ) -> tuple[Val, Problems]:
-    """Merge the layers in order; returns the tree and any conflicts found."""
+    """Merge the layers in order; returns the tree and any conflicts found.
+
+    `markers` keeps `!remove` markers in the tree for a later merge (then call `finish`).
+    """
     problems = Problems()
     result: Val | None = None
     for layer in layers:
         result = merge(result, layer, problems, includes)
     assert result is not None, "fold needs at least the defaults layer"
-    return result, problems
+    return (result if markers else finish(result)), problems

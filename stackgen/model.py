@@ -100,6 +100,8 @@ class KubernetesOptions:
     tolerations: tuple[str, ...] = ()  # taints the manager and job pods tolerate: key[=value]:Effect
     docker_config_secret: str | None = None  # dockerconfigjson Secret in the job namespace
     docker_config_path: str | None = None  # where jobs read it, e.g. /kaniko/.docker/config.json
+    image_pull_secrets: tuple[str, ...] = ()  # dockerconfigjson Secrets for pulling job images
+    pin_manager: bool = False  # also pin the manager pod to the node (it only talks to the API)
 
 
 @dataclass(frozen=True)
@@ -179,8 +181,8 @@ class Fleet:
     certificates: tuple[Certificate, ...] = ()
     registry: str | None = None
     ca_host_path: str = "/etc/ssl/certs/ca-certificates.crt"
-    ca_job_path: str = "/etc/ssl/certs/ca-certificates.crt"
-    runner_image_family: Literal["ubuntu", "alpine"] | None = "ubuntu"  # None: unknown base
+    ca_job_path: str = "/etc/ssl/stackgen/ca-certificates.crt"
+    runner_image_family: Literal["ubuntu", "alpine", "ubi"] | None = "ubuntu"  # None: unknown
     ca_image: str | None = None  # the CA-baked runner image built by the dockerfile target
     images: tuple[tuple[str, str], ...] = ()  # named image refs from the site (kaniko, dind...)
 

@@ -74,6 +74,13 @@ KUBERNETES = _obj(
                 r":(NoSchedule|PreferNoSchedule|NoExecute)$",
             },
         },
+        # Secrets (kubernetes.io/dockerconfigjson) the job pods pull private images with
+        "image_pull_secrets": {
+            "type": "array",
+            "items": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"},
+        },
+        # pin the manager pod to the node's labels too (by default only job pods are)
+        "pin_manager": BOOL,
         # registry credentials for jobs (kaniko): a kubernetes.io/dockerconfigjson Secret
         "docker_config": _obj(
             {
@@ -130,6 +137,7 @@ MANAGER = _obj(
             }
         ),
         "trust_ca": BOOL,
+        "bake_ca": BOOL,
         "stop_grace_period": {"type": "string", "pattern": DURATION},
     }
 )

@@ -44,7 +44,7 @@ def test_list_shows_profiles_and_targets() -> None:
 def test_explain_names_file_and_line() -> None:
     code, out, _ = run("explain", "preproc", "runners.preproc.devices")
     assert code == 0
-    assert out.strip() == 'runners.preproc.devices[0] = "/dev/fuse"  (profiles/preproc.yaml:13:15)'
+    assert out.strip() == 'runners.preproc.devices[0] = "/dev/fuse"  (profiles/preproc.yaml:16:15)'
 
 
 def test_explain_shows_set_and_site_and_default() -> None:

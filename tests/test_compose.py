@@ -66,14 +66,17 @@ def test_references_resolve_and_files_exist(profiles: tuple[str, ...]) -> None:
             defined = doc.get(kind, {})
             for service in doc["services"].values():
                 for ref in service.get(kind, []):
-                    if kind == "volumes":
-                        # only absolute bind sources: nothing relative, no undeclared names
-                        assert ref["type"] == "bind" and ref["source"].startswith("/")
+                    if kind == "volumes" and ref["type"] == "bind":
+                        # only absolute bind sources: nothing relative
+                        assert ref["source"].startswith("/")
                         continue
                     assert ref["source"] in defined, (path, kind, ref)
             for spec in defined.values():
                 if "environment" in spec:  # a token secret, from the operator's environment
                     assert spec["environment"].startswith("RUNNER_TOKEN_"), (path, spec)
+                    continue
+                if kind == "volumes":  # named volumes: the manager's state, local to the host
+                    assert spec == {}
                     continue
                 rel = spec["file"].removeprefix("./")
                 assert f"{folder}/{rel}" in files, (path, rel)
@@ -84,7 +87,10 @@ def test_runner_service_for_a_single_host() -> None:
     fleet = stackgen.build(["bids", "preproc", "self-signed-certs"])
     doc = load(files["processing/compose.yml"])
     service = doc["services"]["runner"]
-    assert service["image"] == fleet.ca_image  # the CA-baked image the dockerfile target builds
+    # the stock image: the manager trusts GitLab through tls-ca-file and the mounted CA
+    assert service["image"] == fleet.image("runner") != fleet.ca_image
+    assert {"type": "volume", "source": "runner-state", "target": "/etc/gitlab-runner"} in service["volumes"]
+    assert doc["volumes"] == {"runner-state": {}}
     assert service["restart"] == "unless-stopped"
     assert service["stop_signal"] == "SIGQUIT"
     assert service["stop_grace_period"] == "1h"

@@ -143,7 +143,11 @@ def test_every_values_file_installs_one_runner(profiles: tuple[str, ...]) -> Non
 
 def test_preproc_runs_on_the_processing_nodes_with_fuse() -> None:
     values = values_files(generate("preproc"))["preproc"]
-    assert values["nodeSelector"] == {"role": "processing"}
+    assert "nodeSelector" not in values  # the manager only talks to the API: not pinned
+    readme = generate("preproc")["preproc/README.md"]
+    assert "kubectl label node proc01.example.org role=processing --overwrite" in readme
+    pinned = values_files(generate("preproc", sets=("runners.preproc.kubernetes.pin_manager=true",)))
+    assert pinned["preproc"]["nodeSelector"] == {"role": "processing"}
     k = kube(values)
     assert k["node_selector"] == {"role": "processing"}
     assert k["privileged"] is True  # kubernetes.fuse: privileged (the profile's choice)
@@ -190,7 +194,8 @@ def test_ca_reaches_the_manager_and_the_jobs() -> None:
         toml = runner_toml(values)
         assert toml["tls-ca-file"] == f"{CHART_CERTS_DIR}/gitlab.example.org.crt"
         [job_ca] = toml["kubernetes"]["volumes"]["secret"]
-        assert job_ca["mount_path"] == "/etc/ssl/certs/ca-certificates.crt"
+        assert job_ca["mount_path"] == "/etc/ssl/stackgen/ca-certificates.crt"
+        assert f"SSL_CERT_FILE={job_ca['mount_path']}" in toml["environment"]
         assert job_ca["sub_path"] == "ca-certificates.crt" and job_ca["read_only"] is True
         assert f"create secret generic {job_ca['name']}" in readme
 
@@ -217,7 +222,7 @@ def test_dind_is_a_privileged_pod_with_a_tls_service() -> None:
     k = kube(values_files(generate("dind-build"))["dind-build"])
     assert k["privileged"] is True
     assert k["services"] == [{"name": "docker:27.3-dind", "alias": "docker"}]
-    assert k["volumes"]["empty_dir"] == [{"name": "scratch-certs-client", "mount_path": "/certs/client"}]
+    assert {"name": "scratch-certs-client", "mount_path": "/certs/client"} in k["volumes"]["empty_dir"]
 
 
 def test_data_can_come_from_claims() -> None:
@@ -235,11 +240,11 @@ def test_data_can_come_from_claims() -> None:
 @pytest.mark.parametrize(
     ("profiles", "sets", "key"),
     [
-        (("dind-build-socket",), (), "runners.dind-build.volumes[0]"),
+        (("dind-build-socket",), (), "runners.dind-build.volumes[1]"),  # [0] is /cache
         (("preproc",), ("runners.preproc.devices=[/dev/kvm]",), "runners.preproc.devices[0]"),
         (("preproc",), ("runners.preproc.security_opt=[label=disable]",), "runners.preproc.security_opt[0]"),
         (("bids",), ("runners.bids.kubernetes.data_claims={scans: x}",), "runners.bids.kubernetes.data_claims.scans"),
-        (("bids",), ("runners.bids.kubernetes.data_claims={mri: one, dicoms: one}",), "runners.bids.volumes[1]"),
+        (("bids",), ("runners.bids.kubernetes.data_claims={mri: one, dicoms: one}",), "runners.bids.volumes[2]"),
     ],
     ids=["docker-socket", "device", "security-opt", "unknown-claim", "claim-twice"],
 )

@@ -89,7 +89,7 @@ def test_manager_tls_file_is_delivered_where_tls_ca_file_points(
     assert dockerfile.index("/usr/local/share/ca-certificates/") < dockerfile.index("RUN update-ca-certificates")
 
 
-def test_managers_run_the_image_the_dockerfile_builds(
+def test_managers_run_the_stock_image_unless_baking_is_asked_for(
     rendered: tuple[Fleet, dict[str, dict[str, str]]],
 ) -> None:
     fleet, out = rendered
@@ -97,8 +97,10 @@ def test_managers_run_the_image_the_dockerfile_builds(
     stack = yaml(out["swarm"]["stack.yml"])
     for manager in fleet.managers:
         project = yaml(out["compose"][f"{manager.name}/compose.yml"])
-        assert project["services"]["runner"]["image"] == fleet.ca_image
-        assert stack["services"][f"runner-{manager.name}"]["image"] == fleet.ca_image
+        assert project["services"]["runner"]["image"] == fleet.image("runner")
+        assert stack["services"][f"runner-{manager.name}"]["image"] == fleet.image("runner")
+    baked = stackgen.build(["bids", "preproc", "self-signed-certs"], sets=["manager.bake_ca=true"])
+    assert {m.image for m in baked.managers} == {fleet.ca_image}
     assert f"docker build -t {fleet.ca_image} ." in out["dockerfile"]["NOTES.md"]
     assert f"FROM {fleet.image('runner')}\n" in out["dockerfile"]["Dockerfile"]
 
@@ -111,14 +113,22 @@ def test_jobs_mount_the_host_file_the_notes_install(
         "bids": [fleet.ca_job_path],
         "preproc": [fleet.ca_job_path],
         "kaniko-harbor": ["/kaniko/ssl/certs/stackgen-ca.crt"],  # kaniko's extra-certs dir
-        # the dind service gets the job's binds: its daemon trusts Harbor through certs.d
-        "dind-build": [fleet.ca_job_path, "/etc/docker/certs.d/harbor.example.org/ca.crt"],
+        "dind-build": [fleet.ca_job_path],
     }
     for manager in fleet.managers:
         doc = tomllib.loads(out["config-toml"][f"{manager.name}/config.toml"])
         for runner in doc["runners"]:
-            mounts = [v for v in runner["docker"]["volumes"] if v.startswith(fleet.ca_host_path + ":")]
+            volumes = runner["docker"]["volumes"]
+            mounts = [v for v in volumes if v.startswith(fleet.ca_host_path + ":")]
             assert mounts == [f"{fleet.ca_host_path}:{t}:ro" for t in expected[runner["name"]]]
+            # never over the job's own bundle: update-ca-certificates renames over it
+            assert not any(v.split(":")[1:2] == ["/etc/ssl/certs/ca-certificates.crt"] for v in volumes)
+            env = dict(e.split("=", 1) for e in runner["environment"])
+            assert env["SSL_CERT_FILE"] == env["GIT_SSL_CAINFO"] == expected[runner["name"]][0]
+            # the dind service gets the job's binds: its daemon trusts Harbor through certs.d,
+            # mounted as a directory (a registry port's ':' cannot be in a destination)
+            dind = runner["name"] == "dind-build"
+            assert ("/etc/docker/certs.d:/etc/docker/certs.d:ro" in volumes) is dind
     install = f"sudo install -m 0644 certs/ca-bundle.crt /usr/local/share/ca-certificates/stackgen-{fleet.name}.crt"
     for target in ("compose", "swarm", "config-toml"):
         notes = out[target]["NOTES.md"]

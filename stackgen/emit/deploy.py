@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..model import Fleet, Manager
-from .runner_toml import CONFIG_DIR, ca_job_targets, gitlab_ca_path
+from .runner_toml import CA_ENV_VARS, CONFIG_DIR, ca_job_targets, gitlab_ca_path
 from .text import render_template
 
 BUNDLE = "ca-bundle.crt"
@@ -139,6 +139,18 @@ def wrapper_script(
     return "\n".join(lines) + "\n"
 
 
+# Runner state beside config.toml that must outlive the container: .runner_system_id (else
+# GitLab lists a new runner manager after every restart). The image declares
+# /etc/gitlab-runner a VOLUME, so without a named volume each new container gets a fresh
+# anonymous one. config.toml itself is rewritten from the secrets at every start.
+STATE_VOLUME = "runner-state"
+
+
+def state_mount(source: str) -> dict[str, Any]:
+    """The named volume holding the manager's /etc/gitlab-runner state."""
+    return {"type": "volume", "source": source, "target": CONFIG_DIR}
+
+
 def token_entrypoint(manager: Manager) -> dict[str, Any]:
     """`entrypoint:` and `command:` for a manager service: the wrapper, then the image's own."""
     from ruamel.yaml.scalarstring import LiteralScalarString
@@ -198,6 +210,8 @@ def trust_context(fleet: Fleet, bundle: str, delivery: str) -> dict[str, Any]:
         "other_systems": [(p, s) for p, s in SYSTEM_BUNDLES.items() if p != fleet.ca_host_path],
         "install_name": f"stackgen-{fleet.name}.crt",
         "registries": fleet.ca_registries,
+        "ca_env": CA_ENV_VARS,
+        "dind": any(r.runs_docker_daemon for m in job_nodes for r in m.runners),
         "all_hosts": [node_label(m) for m in fleet.managers],
     }
 

@@ -139,6 +139,7 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
                 "privileged": privileged,
                 "helper_image": runner.helper_image,
                 "pull_policy": runner.pull_policy,
+                "image_pull_secrets": kube.image_pull_secrets,
                 "cap_add": runner.cap_add,
             }
         )

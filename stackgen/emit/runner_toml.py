@@ -37,24 +37,53 @@ def token_ref(runner: Runner) -> str:
     return "${" + runner.token.env + "}"
 
 
+# Where the host's Docker daemon (and a docker:dind service) looks up a registry's CA:
+# certs.d/<host[:port]>/ca.crt. The whole directory is mounted, never one file, because a
+# bind destination cannot hold the ':' of a registry port (the engine and gitlab-runner's
+# volume parser both refuse it).
+CERTS_D = "/etc/docker/certs.d"
+
+# Clients that read a CA bundle path from the environment: OpenSSL (and so wget, Python's
+# ssl), git, curl, Python requests, Node.js. The job keeps its own system bundle untouched,
+# so `update-ca-certificates` (run by any apt-get install of CA packages) still works.
+CA_ENV_VARS = ("SSL_CERT_FILE", "GIT_SSL_CAINFO", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE",
+               "NODE_EXTRA_CA_CERTS")
+
+
 def ca_job_targets(fleet: Fleet, runner: Runner) -> list[str]:
-    """Where job and service containers of `runner` see the host's CA file (none: no trust)."""
+    """Where job and service containers of `runner` see the CA (none: no trust).
+
+    The first is the bundle the CA_ENV_VARS point at; a runner with a docker:dind service
+    also gets each covered registry's certs.d/<host:port>/ca.crt.
+    """
     if not (runner.trust_ca and fleet.certificates):
         return []
     targets = [runner.ca_job_path or fleet.ca_job_path]
     if runner.runs_docker_daemon:
-        # The dind daemon trusts a registry through certs.d/<host:port>/ca.crt, and the
-        # executor gives service containers the same binds as the job container
-        # (gitlab-runner executors/docker/docker.go createHostConfigForService).
-        targets += [f"/etc/docker/certs.d/{r}/ca.crt" for r in fleet.ca_registries]
+        # the executor gives service containers the same binds as the job container
+        # (gitlab-runner executors/docker/docker.go createHostConfigForService)
+        targets += [f"{CERTS_D}/{r}/ca.crt" for r in fleet.ca_registries]
     return targets
+
+
+def ca_environment(fleet: Fleet, runner: Runner) -> list[tuple[str, str]]:
+    """The CA_ENV_VARS pointing at the job's CA bundle, except those the runner sets itself."""
+    targets = ca_job_targets(fleet, runner)
+    if not targets:
+        return []
+    own = {k for k, _ in runner.environment}
+    return [(k, targets[0]) for k in CA_ENV_VARS if k not in own]
 
 
 def docker_volumes(fleet: Fleet, runner: Runner) -> list[str]:
     """Job-container volumes, with the CA bundle from the host where the runner trusts it."""
     specs = [v.spec() for v in runner.volumes]
-    # the source is a path on the Docker host: the daemon, not the runner, resolves it
-    specs += [f"{fleet.ca_host_path}:{t}:ro" for t in ca_job_targets(fleet, runner)]
+    targets = ca_job_targets(fleet, runner)
+    if targets:
+        # the source is a path on the Docker host: the daemon, not the runner, resolves it
+        specs.append(f"{fleet.ca_host_path}:{targets[0]}:ro")
+    if targets[1:]:
+        specs.append(f"{CERTS_D}:{CERTS_D}:ro")
     return specs
 
 
@@ -131,7 +160,9 @@ def runner_table(
             "executor": executor,
             "tls-ca-file": tls_ca_file,
             "limit": runner.limit or None,
-            "environment": [f"{k}={v}" for k, v in runner.environment],
+            "environment": [
+                f"{k}={v}" for k, v in (*runner.environment, *ca_environment(fleet, runner))
+            ],
         }
     )
     if executor == "docker":

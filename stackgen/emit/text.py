@@ -35,4 +35,5 @@ def _environment() -> Environment:
     )
     # `{{ path | sh }}` in shell snippets people copy: a path with a space or ; stays one word
     env.filters["sh"] = shlex.quote
+    env.filters["tick"] = lambda text: f"`{text}`"  # Markdown code span
     return env

@@ -25,11 +25,13 @@ from typing import Any
 from ..emit.deploy import (
     BUNDLE,
     NOTES,
+    STATE_VOLUME,
     TEMPLATE_PATH,
     escape_dollars,
     image_context,
     manager_trusts_ca,
     node_label,
+    state_mount,
     token_entrypoint,
     token_secrets,
     trust_context,
@@ -66,7 +68,8 @@ def _service(fleet: Fleet, manager: Manager, content: str) -> dict[str, Any]:
         "restart": "unless-stopped",
         "volumes": [
             # the manager starts job containers on this host's daemon
-            {"type": "bind", "source": "/var/run/docker.sock", "target": "/var/run/docker.sock"}
+            {"type": "bind", "source": "/var/run/docker.sock", "target": "/var/run/docker.sock"},
+            state_mount(STATE_VOLUME),
         ],
         "secrets": [
             {"source": "runner-config", "target": TEMPLATE_PATH},
@@ -98,6 +101,7 @@ def _project(fleet: Fleet, manager: Manager) -> dict[str, str]:
     project: dict[str, Any] = {
         "name": f"gitlab-runner-{manager.name}",
         "services": {"runner": _service(fleet, manager, content)},
+        "volumes": {STATE_VOLUME: {}},
         "secrets": {
             "runner-config": {"file": "./config.toml"},
             **{t.key: {"environment": t.env} for t in token_secrets(manager)},

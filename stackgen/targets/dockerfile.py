@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..checks import runner_image_pin_bad
 from ..emit.deploy import node_label
 from ..emit.runner_toml import ca_bundle_pem, gitlab_ca_path
 from ..emit.text import render_template
@@ -47,13 +48,27 @@ def _base_image(fleet: Fleet) -> str:
             "gitlab/gitlab-runner:<tag> (Ubuntu) and gitlab/gitlab-runner:alpine-<tag> (Alpine)",
             "use one of those (a mirror path ending in gitlab-runner is fine) as images.runner",
         )
-    tag = _tag(base)
-    if "@" not in base and tag in ("", "latest"):
+    if fleet.runner_image_family == "ubi":
+        # UBI keeps its trust in /etc/pki/ca-trust/source/anchors/ (update-ca-trust, no
+        # update-ca-certificates) and runs as a non-root user: another recipe entirely
         raise _fail(
-            f"runner image {base!r} is not pinned: a rebuild could bring another runner version",
-            "name a version tag, e.g. gitlab/gitlab-runner:v18.5.0",
+            f"runner image {base!r} is Red Hat UBI based, which the dockerfile target does not "
+            "support (its trust store is /etc/pki/ca-trust with update-ca-trust)",
+            "bake the CA into gitlab/gitlab-runner:v<version> or alpine-v<version>, or keep the "
+            "stock UBI image: the manager trusts GitLab through tls-ca-file without baking",
         )
+    bad = runner_image_pin_bad(base)
+    if bad:
+        raise _fail(bad[0], bad[1] or "")
     return base
+
+
+def registry_host(ref: str) -> str | None:
+    """The registry part of an image reference, as `docker login` takes it (None: Docker Hub)."""
+    first, slash, _ = ref.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return None
 
 
 def _tag(ref: str) -> str:
@@ -108,6 +123,7 @@ def render(fleet: Fleet) -> dict[str, str]:
         "runner_file": files[-1],
         "system_dir": SYSTEM_CA_DIR,
         "tag": tag,
+        "push_registry": registry_host(tag),
         "tag_configured": fleet.ca_image is not None,
         # swarm and compose run this image only where a manager trusts the CA (self-signed-certs)
         "in_use": any(m.image == fleet.ca_image for m in fleet.managers),

@@ -148,7 +148,9 @@ def values(release: Release, pod: JobPod) -> dict[str, Any]:
     # service account may create job pods there and nowhere else
     data["rbac"] = Commented({"create": True}, "a Role in runners.jobNamespace only")
     data["serviceAccount"] = {"create": True}
-    selector = node_selector(manager.node)
+    # the manager pod only talks to the API server: pinning it to labels a fresh cluster
+    # lacks would leave it Pending, so only job pods follow the node unless asked
+    selector = node_selector(manager.node) if release.runner.kubernetes.pin_manager else {}
     if selector:
         data["nodeSelector"] = selector
     tolerations = manager_tolerations(release.runner)

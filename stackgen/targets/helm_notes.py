@@ -42,6 +42,7 @@ def readme(release: Release, pod: JobPod, ca_file: str, chart: str, version: str
         "creates the only Role the manager's service account gets. Run the commands from "
         f"the directory that holds `{runner.name}/`.",
         "",
+        *_node_labels(release),
         *_namespaces(release, pod),
         *_secrets(release, ca_file),
         "## 3. Install",
@@ -60,6 +61,27 @@ def readme(release: Release, pod: JobPod, ca_file: str, chart: str, version: str
         *[f"- {note}" for note in _notes(release, pod)],
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _node_labels(release: Release) -> list[str]:
+    """How to give the nodes the labels the pods select, which a fresh cluster lacks."""
+    node = release.manager.node
+    selector = job_node_selector(release.manager, release.runner)
+    custom = {k: v for k, v in selector.items() if k != "kubernetes.io/hostname"}
+    if not custom:
+        return []
+    name = node.hostname or "<node name>"
+    labels = " ".join(f"{k}={v}" for k, v in custom.items())
+    who = "job pods and the manager pod" if release.runner.kubernetes.pin_manager else "job pods"
+    return [
+        "## 0. Node labels",
+        "",
+        f"The {who} of this runner run only on {_labels(custom)}. A fresh cluster has no such "
+        "labels and the pods would stay Pending, so label the nodes meant for these jobs "
+        "(`kubectl get nodes` lists their names):",
+        "",
+        *_sh(f"kubectl label node {shlex.quote(name)} {labels} --overwrite"),
+    ]
 
 
 def _namespaces(release: Release, pod: JobPod) -> list[str]:
@@ -173,10 +195,29 @@ def _job_secret(release: Release, secret: JobSecret, ca_file: str) -> list[str]:
 
 def _notes(release: Release, pod: JobPod) -> list[str]:
     runner, kube = release.runner, release.runner.kubernetes
+    manager_nodes = node_selector(release.manager.node) if kube.pin_manager else {}
     notes = [
-        f"Placement: the manager runs on {_labels(node_selector(release.manager.node))}; "
+        f"Placement: the manager runs on {_labels(manager_nodes)}; "
         f"job pods on {_labels(job_node_selector(release.manager, runner))}."
     ]
+    registry = release.fleet.registry
+    if registry:
+        host = registry.split("/", 1)[0]
+        trust = (
+            f" the nodes' container runtime must trust the site CA for it: for containerd, "
+            f"put the CA in `/etc/containerd/certs.d/{host}/ca.crt` with a `hosts.toml` naming "
+            "it (`ca = ...`), on every job node." if host in release.fleet.ca_registries else ""
+        )
+        secrets = ", ".join(f"`{s}`" for s in kube.image_pull_secrets)
+        pull = (
+            f"The job pods pull with the Secrets {secrets} (`image_pull_secrets`): create them "
+            f"in `{release.job_namespace}` with `kubectl create secret docker-registry`."
+            if kube.image_pull_secrets else
+            "If a job image sits in a private project, create a `kubectl create secret "
+            f"docker-registry` Secret in `{release.job_namespace}` and name it in "
+            f"`runners.{runner.name}.kubernetes.image_pull_secrets`."
+        )
+        notes.append(f"Job images from {host}:{trust} {pull}")
     if kube.tolerations:
         notes.append("Both tolerate the taints " + ", ".join(f"`{t}`" for t in kube.tolerations) + ".")
     if runner.needs_fuse and kube.fuse == "privileged":

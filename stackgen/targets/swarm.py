@@ -19,6 +19,7 @@ from ..emit.deploy import (
     NOTES,
     TEMPLATE_PATH,
     escape_dollars,
+    state_mount,
     token_entrypoint,
     token_secrets,
     trust_notes,
@@ -40,6 +41,11 @@ def secret_name(runner: str) -> str:
     return f"gitlab-runner-token-{runner}"
 
 
+def state_volume(manager: Manager) -> str:
+    """The node-local volume keeping the manager's state across restarts and updates."""
+    return f"{manager.name}-state"
+
+
 def _header(fleet: Fleet) -> str:
     create = [
         f"  printf '%s' \"${t.env}\" | docker secret create {secret_name(t.runner)} -"
@@ -52,7 +58,8 @@ def _header(fleet: Fleet) -> str:
             "Runner tokens are external swarm secrets: create each once, on a manager node, from",
             "the runner authentication token (glrt-...) GitLab showed, exported in the shell:",
             *create,
-            "Deploy: docker stack deploy -c stack.yml gitlab-runner",
+            "Deploy (--with-registry-auth hands your registry login to the nodes, for a private",
+            "runner image): docker stack deploy --with-registry-auth -c stack.yml gitlab-runner",
             "A secret never changes: to replace a token, docker stack rm gitlab-runner, then",
             "docker secret rm the old one, create it again and deploy.",
         ]
@@ -64,7 +71,8 @@ def _service(fleet: Fleet, manager: Manager, config_key: str) -> dict[str, Any]:
     # the image's ENTRYPOINT runs after the wrapper has written config.toml
     service.update(token_entrypoint(manager))
     service["volumes"] = [
-        {"type": "bind", "source": "/var/run/docker.sock", "target": "/var/run/docker.sock"}
+        {"type": "bind", "source": "/var/run/docker.sock", "target": "/var/run/docker.sock"},
+        state_mount(state_volume(manager)),
     ]
     service["secrets"] = [
         {"source": config_key, "target": TEMPLATE_PATH, "mode": Commented(0o400, "0400")},
@@ -109,7 +117,12 @@ def render(fleet: Fleet) -> dict[str, str]:
         services[f"runner-{manager.name}"] = _service(fleet, manager, key)
         for token in token_secrets(manager):
             secrets[token.key] = {"external": True, "name": secret_name(token.runner)}
-    stack: dict[str, Any] = {"version": "3.8", "services": services, "secrets": secrets}
+    stack: dict[str, Any] = {
+        "version": "3.8",
+        "services": services,
+        "volumes": {state_volume(m): {} for m in fleet.managers},
+        "secrets": secrets,
+    }
     if any(uses_ca(fleet, m) for m in fleet.managers):
         # the bundle also goes onto every node by hand, for job containers: see NOTES.md
         bundle = ca_bundle_pem(fleet)
