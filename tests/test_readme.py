@@ -23,8 +23,10 @@ PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
 
 @pytest.fixture
 def site_in_cwd(tmp_path: Path) -> Path:
-    """A ./stackgen.yaml like a user's, copied from the example site."""
+    """A ./stackgen.yaml like a user's, copied from the example site, and the example site
+    where a fresh clone has it (the library example names it)."""
     shutil.copytree(example_site_path().parent, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(example_site_path().parent, tmp_path / "examples" / "example-site")
     return tmp_path
 
 

@@ -211,6 +211,11 @@ def trust_context(fleet: Fleet, bundle: str, delivery: str) -> dict[str, Any]:
         "install_name": f"stackgen-{fleet.name}.crt",
         "registries": fleet.ca_registries,
         "ca_env": CA_ENV_VARS,
+        # runners whose jobs push with a registry login at a known path (kaniko)
+        "push_credentials": [
+            (r.name, r.kubernetes.docker_config_path) for r in fleet.runners
+            if r.kubernetes.docker_config_path
+        ],
         "dind": any(r.runs_docker_daemon for m in job_nodes for r in m.runners),
         "all_hosts": [node_label(m) for m in fleet.managers],
     }
