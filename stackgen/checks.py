@@ -1,8 +1,10 @@
 """The checkers behind validation: one function per kind of value a consumer is picky about.
 
 Each `*_bad(value)` returns None when the consumer accepts the value, else a message and an
-optional hint. They are pure and cheap, shared by `validate` (input layers and the model)
-and usable on their own. Where a grammar comes from an upstream parser, the comment names it.
+optional hint. They are pure and cheap, and each grammar lives only here: the JSON Schema
+names them as `format`s (`FORMATS`, checked by jsonschema on every input layer), and
+`validate` runs the same functions on the finished model. Where a grammar comes from an
+upstream parser, the comment names it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import unicodedata
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from .errors import did_you_mean
@@ -17,7 +20,11 @@ from .errors import did_you_mean
 Bad = tuple[str, str | None] | None  # (message, hint) or None when the value is fine
 
 INT64_MAX = 2**63 - 1
+# DNS-label-like names that become service, release and file names
 NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?", re.ASCII)
+# Node names end up in swarm secret names, gitlab-runner-<node>-config-<hash10>, which
+# swarmkit caps at 64 characters.
+NODE_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 # --- text ---------------------------------------------------------------------------------
@@ -178,18 +185,24 @@ _UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h)")
 
 
-def duration_bad(text: str) -> Bad:
-    """A Go duration (time.ParseDuration) that fits int64 nanoseconds, e.g. `1h30m`."""
-    hint = "a Go duration such as 90s, 15m or 1h30m"
+def duration_ns(text: str) -> float | None:
+    """Nanoseconds of a Go duration (time.ParseDuration: `1h30m`, `.5s`), None if invalid."""
     pos, total = 0, 0.0
     while pos < len(text):
         part = _DURATION_PART.match(text, pos)
         if part is None:
-            return f"{text!r} is not a duration", hint
+            return None
         total += float(part.group(1)) * _UNITS[part.group(2)]
         pos = part.end()
-    if not text:
-        return "the duration is empty", hint
+    return total if text else None
+
+
+def duration_bad(text: str) -> Bad:
+    """A Go duration that fits int64 nanoseconds, e.g. `1h30m`."""
+    total = duration_ns(text)
+    if total is None:
+        what = "the duration is empty" if not text else f"{text!r} is not a Go duration"
+        return what, "a Go duration such as 90s, 15m or 1h30m"
     if total > INT64_MAX:
         return f"{text!r} is longer than Go's maximum duration (about 292 years)", None
     return None
@@ -263,8 +276,66 @@ def name_bad(name: str) -> Bad:
     if not NAME.fullmatch(name):
         return (
             f"name {name!r} is not valid",
-            "lowercase letters, digits and '-', starting and ending with a letter or digit",
+            "lowercase letters, digits and '-', starting and ending with a letter or digit, "
+            "at most 42 characters",
         )
+    return None
+
+
+def node_name_bad(name: str) -> Bad:
+    if not NODE_NAME.fullmatch(name):
+        return (
+            f"node name {name!r} is not valid",
+            "lowercase letters, digits and '-', starting and ending with a letter or digit, "
+            "at most 32 characters (swarm caps the secret names made from it)",
+        )
+    return None
+
+
+def env_name_bad(name: str) -> Bad:
+    if not ENV_NAME.fullmatch(name):
+        return f"{name!r} is not a variable name", "letters, digits and '_', not starting with a digit"
+    return None
+
+
+def k8s_name_bad(name: str) -> Bad:
+    """A Kubernetes object name (Secret, PersistentVolumeClaim): a DNS subdomain."""
+    if len(name) > 253 or not DNS_SUBDOMAIN.fullmatch(name):
+        return f"{name!r} is not a Kubernetes object name", (
+            "lowercase letters, digits, '-' and '.', at most 253 characters")
+    return None
+
+
+# A taint to tolerate, as the runner's node_tolerations spell it plus the effect.
+TOLERATION = re.compile(
+    r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)",
+    re.ASCII,
+)
+
+
+def toleration_bad(text: str) -> Bad:
+    if not TOLERATION.fullmatch(text):
+        return f"{text!r} is not key[=value]:Effect", "e.g. gpu=true:NoSchedule"
+    return None
+
+
+# docker's volume names (daemon/names: RestrictedNamePattern)
+VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]+", re.ASCII)
+
+
+def volume_target_key(target: str) -> str:
+    """Docker cleans destinations: `/data/`, `/data/.` and `//data` are all `/data`."""
+    import posixpath
+
+    return "/" + posixpath.normpath(target).lstrip("/")
+
+
+def volume_source_bad(source: str) -> Bad:
+    """A volume source: an absolute host path or a docker volume name."""
+    if source.startswith("/"):
+        return path_bad(source)
+    if not VOLUME_NAME.fullmatch(source):
+        return f"volume source {source!r} is neither an absolute host path nor a volume name", None
     return None
 
 
@@ -366,5 +437,21 @@ TAG = re.compile(r"[^,\s]+")
 
 def tag_bad(tag: str) -> Bad:
     if not TAG.fullmatch(tag) or len(tag) > 255:
-        return f"tag {tag!r} is not valid", "a tag has no spaces or commas (GitLab splits on them)"
+        return f"tag {tag!r} is not valid", "a tag has no spaces or commas: GitLab splits on them"
     return None
+
+
+# Formats the JSON Schema names; jsonschema calls these same functions on every input layer.
+FORMATS: dict[str, Callable[[str], Bad]] = {
+    "name": name_bad,
+    "node-name": node_name_bad,
+    "env-name": env_name_bad,
+    "abs-path": path_bad,
+    "duration": duration_bad,
+    "tag": tag_bad,
+    "hostname": hostname_bad,
+    "label-key": label_key_bad,
+    "gitlab-url": gitlab_url_bad,
+    "toleration": toleration_bad,
+    "k8s-name": k8s_name_bad,
+}

@@ -13,6 +13,7 @@ from typing import Any, Literal, cast
 
 from . import model as m
 from .certs import read_certificate
+from .checks import volume_source_bad, volume_target_key
 from .errors import Finding, Origin, Problems, did_you_mean
 from .inputs import Site
 from .located import Val, locate
@@ -212,7 +213,6 @@ class FleetBuilder:
     def _volumes(self, runner: str, val: Val) -> tuple[m.Volume, ...]:
         items = val.get("volumes")
         out: list[m.Volume] = []
-        seen: dict[str, Origin] = {}
         data_paths = _get(self.tree, "data") or {}
         for i, item in enumerate(items.value if items else []):
             key = f"runners.{runner}.volumes[{i}]"
@@ -236,18 +236,8 @@ class FleetBuilder:
             else:
                 volume = m.Volume(raw["target"], raw.get("source"), bool(raw.get("read_only")))
             assert volume is not None
-            dest = normalise_target(volume.target)
-            if dest in seen:
-                self.problems.add(
-                    f"two volumes mount at {dest} (the other is at {seen[dest]}); "
-                    "docker refuses duplicate destinations",
-                    item.origin,
-                    key,
-                    hint="drop one with !remove, or mount at another path",
-                )
-                continue
-            seen[dest] = item.origin
-            out.append(m.Volume(dest, volume.source, volume.read_only))
+            # docker cleans destinations: `/data/` is `/data` (duplicates: validate._volumes)
+            out.append(m.Volume(volume_target_key(volume.target), volume.source, volume.read_only))
         return tuple(out)
 
     def _managers(
@@ -379,11 +369,6 @@ def _env_text(value: Any) -> str:
     return str(value)
 
 
-def normalise_target(target: str) -> str:
-    """`/data/` and `/data` are the same destination to docker."""
-    return target.rstrip("/") or "/"
-
-
 def parse_volume(spec: str) -> tuple[m.Volume | None, str | None]:
     """Parse docker's `[src:]dst[:ro|rw]` form; returns (volume, error message)."""
     parts = spec.split(":")
@@ -400,10 +385,9 @@ def parse_volume(spec: str) -> tuple[m.Volume | None, str | None]:
         return None, f"volume target {target!r} must be an absolute path in the container"
     if source is not None and not source:
         return None, f"volume {spec!r} has an empty source"
-    if source is not None and not source.startswith("/") and not re.fullmatch(
-        r"[A-Za-z0-9][A-Za-z0-9_.-]*", source
-    ):
-        return None, f"volume source {source!r} is neither an absolute host path nor a volume name"
+    bad = volume_source_bad(source) if source is not None else None
+    if bad:
+        return None, bad[0]
     return m.Volume(target, source, mode == "ro"), None
 
 

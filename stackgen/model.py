@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
+# The choices here are the only statement of them: the schema and validation read them.
 PullPolicy = Literal["always", "if-not-present", "never"]
 FuseMode = Literal["privileged", "device-plugin"]
+LogLevel = Literal["debug", "info", "warn", "error", "fatal", "panic"]
 
 
 @dataclass(frozen=True)

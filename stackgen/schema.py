@@ -8,24 +8,25 @@ is validated on its own, before merging, and every problem is reported at once.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from .errors import Problem, did_you_mean
 from .located import Val, dotted, locate
+from .model import FuseMode, LogLevel, PullPolicy
 
-NAME = r"^[a-z0-9]([a-z0-9-]{0,40}[a-z0-9])?$"  # DNS-label: service, release and file names
-# Node names end up in swarm secret names, gitlab-runner-<node>-config-<hash10>, which
-# swarmkit caps at 64 characters.
-NODE_NAME = r"^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$"
-ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-ABS_PATH = r"^/[^\0\n:]*$"
-DURATION = r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$"  # Go time.ParseDuration
 
+def fmt(name: str) -> dict[str, Any]:
+    """A string of one of the grammars in `checks.FORMATS` (checked by the same function)."""
+    return {"type": "string", "format": name}
+
+
+NAME = fmt("name")
+ABS_PATH = fmt("abs-path")
 STR = {"type": "string"}
 BOOL = {"type": "boolean"}
 STRINGS = {"type": "array", "items": STR}
 UINT = {"type": "integer", "minimum": 0}
-PULL = {"enum": ["always", "if-not-present", "never"]}
+PULL = {"enum": list(get_args(PullPolicy))}
 
 
 def _obj(props: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -37,9 +38,9 @@ VOLUME = {
         {"type": "string", "minLength": 1},
         _obj(
             {
-                "target": {"type": "string", "pattern": ABS_PATH},
+                "target": ABS_PATH,
                 "source": {"type": "string", "minLength": 1},
-                "data": {"type": "string", "pattern": NAME},
+                "data": NAME,
                 "read_only": BOOL,
             },
             required=["target"],
@@ -59,33 +60,23 @@ SERVICE = {
 
 KUBERNETES = _obj(
     {
-        "namespace": {"type": "string", "pattern": NAME},
-        "manager_namespace": {"type": "string", "pattern": NAME},
+        "namespace": NAME,
+        "manager_namespace": NAME,
         "node_selector": {"type": "object", "additionalProperties": STR},
-        "fuse": {"enum": ["privileged", "device-plugin"]},
+        "fuse": {"enum": list(get_args(FuseMode))},
         "fuse_resource": STR,
         "data_claims": {"type": "object", "additionalProperties": STR},
         # a taint to tolerate, as the runner's node_tolerations spell it plus the effect
-        "tolerations": {
-            "type": "array",
-            "items": {
-                "type": "string",
-                "pattern": r"^[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?"
-                r":(NoSchedule|PreferNoSchedule|NoExecute)$",
-            },
-        },
+        "tolerations": {"type": "array", "items": fmt("toleration")},
         # Secrets (kubernetes.io/dockerconfigjson) the job pods pull private images with
-        "image_pull_secrets": {
-            "type": "array",
-            "items": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"},
-        },
+        "image_pull_secrets": {"type": "array", "items": fmt("k8s-name")},
         # pin the manager pod to the node's labels too (by default only job pods are)
         "pin_manager": BOOL,
         # registry credentials for jobs (kaniko): a kubernetes.io/dockerconfigjson Secret
         "docker_config": _obj(
             {
-                "secret": {"type": "string", "pattern": r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$"},
-                "path": {"type": "string", "pattern": ABS_PATH},
+                "secret": fmt("k8s-name"),
+                "path": ABS_PATH,
             }
         ),
     }
@@ -94,12 +85,10 @@ KUBERNETES = _obj(
 RUNNER = _obj(
     {
         "description": STR,
-        "tags": {"type": "array", "items": {"type": "string", "pattern": r"^[^,\s]+$"}},
+        "tags": {"type": "array", "items": fmt("tag")},
         "run_untagged": BOOL,
-        "node": {"type": "string", "pattern": NODE_NAME},
-        "token": _obj(
-            {"env": {"type": "string", "pattern": ENV_NAME}}
-        ),
+        "node": fmt("node-name"),
+        "token": _obj({"env": fmt("env-name")}),
         "image": {"type": "string", "minLength": 1},
         "privileged": BOOL,
         "devices": STRINGS,
@@ -110,14 +99,14 @@ RUNNER = _obj(
         "pull_policy": {"oneOf": [PULL, {"type": "array", "items": PULL}]},
         "environment": {
             "type": "object",
-            "propertyNames": {"pattern": ENV_NAME},
+            "propertyNames": {"format": "env-name"},
             "additionalProperties": {"type": ["string", "integer", "boolean"]},
         },
         "shm_size": UINT,
         "limit": UINT,
         "helper_image": STR,
         "trust_ca": BOOL,
-        "ca_job_path": {"type": "string", "pattern": ABS_PATH},
+        "ca_job_path": ABS_PATH,
         "kubernetes": KUBERNETES,
     }
 )
@@ -127,7 +116,7 @@ MANAGER = _obj(
         "concurrent": {"type": "integer", "minimum": 1},
         "check_interval": {"type": "integer", "minimum": 1},
         "shutdown_timeout": UINT,
-        "log_level": {"enum": ["debug", "info", "warn", "error", "fatal", "panic"]},
+        "log_level": {"enum": list(get_args(LogLevel))},
         "session_server": _obj(
             {
                 "enabled": BOOL,
@@ -138,22 +127,22 @@ MANAGER = _obj(
         ),
         "trust_ca": BOOL,
         "bake_ca": BOOL,
-        "stop_grace_period": {"type": "string", "pattern": DURATION},
+        "stop_grace_period": fmt("duration"),
     }
 )
 
 LAYER_PROPERTIES: dict[str, Any] = {
-    "name": {"type": "string", "pattern": NAME},
-    "gitlab": _obj({"url": {"type": "string", "pattern": r"^https?://[^\s/]+"}}),
+    "name": NAME,
+    "gitlab": _obj({"url": fmt("gitlab-url")}),
     "nodes": {
         "type": "object",
-        "propertyNames": {"pattern": NODE_NAME},
+        "propertyNames": {"format": "node-name"},
         "additionalProperties": _obj(
             {
-                "hostname": {"type": "string", "pattern": r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},
+                "hostname": fmt("hostname"),
                 "labels": {
                     "type": "object",
-                    "propertyNames": {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._/-]*$"},
+                    "propertyNames": {"format": "label-key"},
                     "additionalProperties": STR,
                 },
                 # extra swarm placement constraints (key == value / key != value)
@@ -161,39 +150,39 @@ LAYER_PROPERTIES: dict[str, Any] = {
             }
         ),
     },
-    "default_node": {"type": "string", "pattern": NODE_NAME},
+    "default_node": fmt("node-name"),
     "registry": STR,
     "data": {
         "type": "object",
-        "propertyNames": {"pattern": NAME},
-        "additionalProperties": {"type": "string", "pattern": ABS_PATH},
+        "propertyNames": {"format": "name"},
+        "additionalProperties": ABS_PATH,
     },
     "certificates": {
         "type": "object",
-        "propertyNames": {"pattern": NAME},
+        "propertyNames": {"format": "name"},
         "additionalProperties": _obj(
             {"file": {"type": "string", "minLength": 1}, "hosts": STRINGS}, required=["file"]
         ),
     },
     "ca": _obj(
         {
-            "host_path": {"type": "string", "pattern": ABS_PATH},
-            "job_path": {"type": "string", "pattern": ABS_PATH},
+            "host_path": ABS_PATH,
+            "job_path": ABS_PATH,
         }
     ),
     "images": {
         "type": "object",
-        "propertyNames": {"pattern": NAME},
+        "propertyNames": {"format": "name"},
         "additionalProperties": {"type": "string", "minLength": 1},
     },
     "manager": MANAGER,
     "defaults": RUNNER,
-    "runners": {"type": "object", "propertyNames": {"pattern": NAME}, "additionalProperties": RUNNER},
+    "runners": {"type": "object", "propertyNames": {"format": "name"}, "additionalProperties": RUNNER},
 }
 
 PROFILE_META: dict[str, Any] = {
     "description": STR,
-    "include": {"type": "array", "items": {"type": "string", "pattern": NAME}},
+    "include": {"type": "array", "items": NAME},
     "waivers": {"type": "object", "additionalProperties": {"type": "string", "minLength": 10}},
 }
 
@@ -231,22 +220,6 @@ def _describe(value: Any) -> str:
     )
 
 
-# What the common patterns mean, for error messages people can act on.
-PATTERN_WORDS = {
-    NAME: "a valid name (lowercase letters, digits and '-', starting and ending with a letter "
-    "or digit, at most 42 characters)",
-    NODE_NAME: "a valid node name (lowercase letters, digits and '-', starting and ending with a "
-    "letter or digit, at most 32 characters: swarm caps the secret names made from it)",
-    ENV_NAME: "a variable name (letters, digits and '_', not starting with a digit)",
-    ABS_PATH: "an absolute path (starting with '/', without ':' or line breaks)",
-    DURATION: "a Go duration such as 90s, 15m or 1h30m",
-    r"^[^,\s]+$": "a valid tag (GitLab tags have no spaces or commas)",
-    r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$": "a valid host name (letters, digits, '-' and '.')",
-    r"^[A-Za-z0-9][A-Za-z0-9._/-]*$": "a valid label key ([prefix/]name: letters, digits, '-', '_', '.')",
-    r"^https?://[^\s/]+": "an http(s) URL such as https://gitlab.example.org",
-}
-
-
 def _message(error: Any) -> tuple[str, str | None]:
     """A human sentence for one jsonschema error, plus an optional hint."""
     kind, inst, schema = error.validator, error.instance, error.schema
@@ -267,11 +240,12 @@ def _message(error: Any) -> tuple[str, str | None]:
             f"{_describe(inst)} is not one of {', '.join(choices)}",
             did_you_mean(str(inst), choices),
         )
-    if kind == "pattern":
-        words = PATTERN_WORDS.get(schema["pattern"])
-        if words:
-            return f"{_describe(inst)} is not {words}", None
-        return f"{_describe(inst)} is not valid here (must match {schema['pattern']})", None
+    if kind == "format":
+        from .checks import FORMATS
+
+        bad = FORMATS[schema["format"]](inst)
+        assert bad is not None, "jsonschema and the checker disagree"
+        return bad
     if kind == "minimum":
         return f"{inst} is too small (minimum {schema['minimum']})", None
     if kind == "minLength":
@@ -312,6 +286,18 @@ def _unknown_keys(error: Any) -> list[str]:
     return [k for k in error.instance if k not in props]
 
 
+def _format_checker() -> Any:
+    """jsonschema's checker for `checks.FORMATS`, and only those."""
+    from jsonschema import FormatChecker
+
+    from .checks import FORMATS
+
+    checker = FormatChecker(formats=())
+    for name, bad in FORMATS.items():
+        checker.checks(name)(lambda value, bad=bad: not isinstance(value, str) or bad(value) is None)
+    return checker
+
+
 def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     """Validate one layer; every problem carries the position of the offending key."""
     from jsonschema import Draft202012Validator
@@ -321,7 +307,7 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     secrets = scan_layer(doc)
     if secrets:  # refused first, so no message below can echo a pasted token
         return secrets
-    validator = Draft202012Validator(layer_schema(kind))
+    validator = Draft202012Validator(layer_schema(kind), format_checker=_format_checker())
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.plain()):
         error = _closest(error)
@@ -339,19 +325,12 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
                     )
                 )
             continue
-        if error.validator == "propertyNames":
-            key = str(error.instance)
-            where = locate(doc, (*path, key), key=True)
-            want = PATTERN_WORDS.get(error.schema.get("propertyNames", {}).get("pattern"), "")
-            problems.append(
-                Problem(
-                    f"name {key!r} is not valid" + (f": expected {want}" if want else ""),
-                    where,
-                    dotted((*path, key)),
-                )
-            )
-            continue
         message, hint = _message(error)
+        if "propertyNames" in error.relative_schema_path:  # a map key, not its value
+            key = str(error.instance)
+            path = (*path, key)
+            problems.append(Problem(message, locate(doc, path, key=True), dotted(path), hint))
+            continue
         problems.append(Problem(message, locate(doc, path), dotted(path), hint))
     from .validate import layer_problems  # control characters, 4.0 for 4: beyond JSON Schema
 

@@ -23,12 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
-from typing import Any
+from typing import Any, get_args
 
 from . import model as m
 from .checks import (
-    DNS_SUBDOMAIN,
-    ENV_NAME,
     INT64_MAX,
     Bad,
     address_bad,
@@ -38,17 +36,23 @@ from .checks import (
     constraint_bad,
     device_bad,
     duration_bad,
+    env_name_bad,
     gitlab_url_bad,
     hostname_bad,
     image_bad,
+    k8s_name_bad,
     label_key_bad,
     label_value_bad,
     name_bad,
+    node_name_bad,
     path_bad,
     registry_bad,
     security_opt_bad,
     tag_bad,
     text_bad,
+    toleration_bad,
+    volume_source_bad,
+    volume_target_key,
 )
 from .errors import Origin, Problem, did_you_mean
 from .located import Val, dotted, walk
@@ -101,14 +105,9 @@ def layer_problems(doc: Val) -> list[Problem]:
 
 # --- the model --------------------------------------------------------------------------
 
-LOG_LEVELS = ("debug", "info", "warn", "error", "fatal", "panic")
-PULL_POLICIES = ("always", "if-not-present", "never")
-FUSE_MODES = ("privileged", "device-plugin")
-_VOLUME_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]+", re.ASCII)  # docker's volume names
-# a taint to tolerate, as the schema spells it (kubernetes.tolerations)
-TOLERATION = re.compile(
-    r"[A-Za-z0-9]([A-Za-z0-9._/-]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)"
-)
+LOG_LEVELS: tuple[str, ...] = get_args(m.LogLevel)
+PULL_POLICIES: tuple[str, ...] = get_args(m.PullPolicy)
+FUSE_MODES: tuple[str, ...] = get_args(m.FuseMode)
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 
 
@@ -220,7 +219,7 @@ def _unique(check: _Checker, section: str, names: list[str]) -> None:
 
 def _manager(check: _Checker, mgr: m.Manager) -> None:
     node = f"nodes.{mgr.node.name}"
-    check(f"nodes.{mgr.name}", name_bad(mgr.name))
+    check(f"nodes.{mgr.name}", node_name_bad(mgr.name))
     if mgr.node.hostname is not None:
         check(f"{node}.hostname", hostname_bad(mgr.node.hostname))
     for key, value in mgr.node.labels:
@@ -255,8 +254,7 @@ def _runner(check: _Checker, r: m.Runner) -> None:
     check(key, name_bad(r.name))
     for i, tag in enumerate(r.tags):
         check(f"{key}.tags[{i}]", tag_bad(tag))
-    if not ENV_NAME.fullmatch(r.token.env):
-        check(f"{key}.token.env", (f"{r.token.env!r} is not an environment variable name", None))
+    check(f"{key}.token.env", env_name_bad(r.token.env))
     check(f"{key}.image", image_bad(r.image))
     if r.helper_image is not None:
         check(f"{key}.helper_image", image_bad(r.helper_image))
@@ -274,8 +272,7 @@ def _runner(check: _Checker, r: m.Runner) -> None:
     for i, policy in enumerate(r.pull_policy):
         check.choice(f"{key}.pull_policy[{i}]", policy, PULL_POLICIES)
     for name, _ in r.environment:
-        if not ENV_NAME.fullmatch(name):
-            check(f"{key}.environment.{name}", (f"{name!r} is not a variable name", None))
+        check(f"{key}.environment.{name}", env_name_bad(name))
     check.number(f"{key}.shm_size", r.shm_size, 0)
     check.number(f"{key}.limit", r.limit, 0)
     if r.ca_job_path is not None:
@@ -286,31 +283,20 @@ def _runner(check: _Checker, r: m.Runner) -> None:
 
 
 def _volumes(check: _Checker, key: str, volumes: tuple[m.Volume, ...]) -> None:
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for i, vol in enumerate(volumes):
         where = f"{key}.volumes[{i}]"
-        bad = path_bad(vol.target)
-        if vol.source is not None and bad is None and not _VOLUME_NAME.fullmatch(vol.source):
-            bad = path_bad(vol.source)
-            if bad and not vol.source.startswith("/"):
-                bad = (f"volume source {vol.source!r} is neither an absolute host path nor a "
-                       "volume name", None)
-        check(where, bad)
-        dest = target_key(vol.target)
+        check(where, path_bad(vol.target) or (
+            volume_source_bad(vol.source) if vol.source is not None else None))
+        dest = volume_target_key(vol.target)
         if dest == "/":
             check(where, ("a volume cannot be mounted at /", None))
         elif dest in seen:
-            check(where, (f"two volumes mount at {dest}; docker refuses duplicate destinations",
-                          "drop one with !remove, or mount at another path"))
-        seen.add(dest)
-
-
-def target_key(target: str) -> str:
-    """Docker cleans destinations: `/data/`, `/data/.` and `//data` are all `/data`."""
-    import posixpath
-
-    return "/" + posixpath.normpath(target).lstrip("/")
-
+            other = check.where(seen[dest])
+            at = f" (the other is at {other})" if other else ""
+            check(where, (f"two volumes mount at {dest}{at}; docker refuses duplicate "
+                          "destinations", "drop one with !remove, or mount at another path"))
+        seen.setdefault(dest, where)
 
 def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
     for field_name in ("namespace", "manager_namespace"):
@@ -324,16 +310,16 @@ def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
         check(f"{key}.fuse_resource", (f"{kube.fuse_resource!r} is not an extended resource "
                                         "name (domain/name)", None))
     for i, toleration in enumerate(kube.tolerations):
-        if not TOLERATION.fullmatch(toleration):
-            check(f"{key}.tolerations[{i}]", (f"{toleration!r} is not key[=value]:Effect", None))
+        check(f"{key}.tolerations[{i}]", toleration_bad(toleration))
     secret, path = kube.docker_config_secret, kube.docker_config_path
-    if secret is not None and (len(secret) > 253 or not DNS_SUBDOMAIN.fullmatch(secret)):
-        check(f"{key}.docker_config.secret", (f"{secret!r} is not a Secret name", None))
+    if secret is not None:
+        check(f"{key}.docker_config.secret", k8s_name_bad(secret))
     if path is not None:
         check(f"{key}.docker_config.path", path_bad(path))
+    for i, name in enumerate(kube.image_pull_secrets):
+        check(f"{key}.image_pull_secrets[{i}]", k8s_name_bad(name))
     for name, claim in kube.data_claims:
-        if len(claim) > 253 or not DNS_SUBDOMAIN.fullmatch(claim):
-            check(f"{key}.data_claims.{name}", (f"{claim!r} is not a claim name", None))
+        check(f"{key}.data_claims.{name}", k8s_name_bad(claim))
 
 
 def locator(tree: Val, runners: dict[str, Val]) -> Where:

@@ -161,3 +161,22 @@ def test_bake_ca_needs_the_image_and_the_trust() -> None:
     with pytest.raises(UserError) as caught:
         stackgen.build(["default"], sets=["manager.bake_ca=true"])
     assert any("trust_ca" in p.message for p in caught.value.problems)
+
+
+# --- one grammar, one function -----------------------------------------------------------
+
+def test_schema_formats_are_the_checkers() -> None:
+    from stackgen.schema import schema_json
+
+    text = schema_json("site") + schema_json("profile")
+    for name in checks.FORMATS:
+        assert f'"format": "{name}"' in text, name
+    assert '"pattern"' not in text  # every grammar is a format backed by checks.py
+
+
+def test_schema_and_model_checks_agree_on_go_durations() -> None:
+    fleet = stackgen.build(["default"], sets=["manager.stop_grace_period=.5s"])
+    assert fleet.managers[0].stop_grace_period == ".5s"
+    with pytest.raises(UserError) as caught:
+        stackgen.build(["default"], sets=["manager.stop_grace_period=5x"])
+    assert "not a Go duration" in caught.value.problems[0].message

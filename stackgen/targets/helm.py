@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..checks import duration_ns
 from ..emit.kubernetes import (
     JobPod,
     JobSecret,
@@ -180,10 +181,8 @@ def values_yaml(release: Release, pod: JobPod) -> str:
     return dump(values(release, pod), HEADER.format(name=release.name, chart=CHART))
 
 
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
 def duration_seconds(text: str) -> int:
     """Whole seconds (rounded up) of a Go duration such as `1h` or `1m30s`."""
-    total = sum(float(n) * _UNITS[u] for n, u in re.findall(r"([0-9.]+)(ns|us|µs|ms|s|m|h)", text))
-    return int(-(-total // 1))
+    nanoseconds = duration_ns(text)
+    assert nanoseconds is not None, "validated before rendering"
+    return int(-(-nanoseconds // 10**9))
