@@ -85,16 +85,19 @@ class _Choice(click.Choice):  # type: ignore[type-arg]
                       param, ctx)
 
 
+def _debug(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, Context) and ctx.obj.debug
+
+
 class _Main(click.Group):
     """Usage mistakes in a command (a misspelt --target, a missing argument) are reported
     like every other error: one `stackgen: error:` line and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        debug = isinstance(ctx.obj, Context) and ctx.obj.debug
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            if debug:
+            if _debug(ctx):
                 raise
             path = exc.ctx.command_path if exc.ctx else "stackgen"
             message = " ".join(exc.format_message().split())  # click wraps choice lists
@@ -104,9 +107,9 @@ class _Main(click.Group):
         except Exception as exc:  # a bug, whatever it is: say so in one line
             from .errors import UserError
 
-            if isinstance(exc, UserError) and not debug:
+            if isinstance(exc, UserError) and not _debug(ctx):
                 _fail(exc.problems)
-            if debug:
+            if _debug(ctx):
                 raise
             _say("internal error", f"{type(exc).__name__}: {exc}")
             click.echo("stackgen: this is a bug in stackgen; please report it with the command "
@@ -190,9 +193,8 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
 
 def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> None:
     """--check / --diff: compare the output directory with the build, write nothing."""
-    from .writer import preview
-
     from .secrets import redact
+    from .writer import preview
 
     plan = preview(out_dir, files, target)
     _warn([p for p in plan.conflicts if not p.key])  # a damaged manifest, another target

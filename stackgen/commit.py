@@ -179,10 +179,15 @@ def read_journal(root: Root) -> Journal | None:
         doc = json.loads(raw)
         if doc.get("version") != 1 or doc.get("directory") != list(_identity(root.path)):
             raise BadJournal(f"{where} was not made by a build of this directory")
+        if not (isinstance(doc["write"], list) and isinstance(doc["delete"], dict)
+                and isinstance(doc["modes"], dict)):
+            raise TypeError
         write = tuple(confine(rel) for rel in doc["write"])
-        delete = {confine(rel): str(digest) for rel, digest in doc["delete"].items()}
+        delete = {confine(rel): digest for rel, digest in doc["delete"].items()}
         modes = {confine(rel): mode for rel, mode in doc["modes"].items()}
-        if any(mode not in MODES for mode in modes.values()):
+        if not all(isinstance(d, str) and len(d) == 64 for d in delete.values()):
+            raise TypeError
+        if any(type(mode) is not int or mode not in MODES for mode in modes.values()):
             raise BadJournal(f"{where} asks for a file mode stackgen never sets")
     except Unsafe as exc:
         raise BadJournal(f"{where} names {exc}") from None

@@ -72,7 +72,8 @@ def parse_sets(assignments: Sequence[str]) -> list[Val]:
             )
             continue
         try:
-            value = load_yaml_text(raw, origin, document=False).with_op("reset") if raw.strip() else from_plain("", origin)
+            value = (load_yaml_text(raw, origin, document=False).with_op("reset")
+                     if raw.strip() else from_plain("", origin))
         except UserError as exc:
             # the message must not repeat the value: it may be a pasted token
             hidden = Origin("set", f"--set {key}=<value not shown>")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import commit
-from .confine import Root, Unsafe, confine
+from .confine import NAME_MAX, Root, Unsafe, confine
 from .errors import Origin, Problem, UserError
 from .outdir import MANIFEST, RESERVED, Plan, plan, sha256
 
@@ -129,6 +129,9 @@ def _check_output(out_dir: Path) -> None:
     """Refuse output directories no build should write into."""
     if not str(out_dir):
         raise UserError(Problem("the output directory is empty", FLAG))
+    if any(len(os.fsencode(part)) > NAME_MAX for part in out_dir.parts):
+        raise UserError(Problem(f"{str(out_dir)[:80]}... has a name longer than {NAME_MAX} "
+                                "bytes, more than a file system allows", FLAG))
     try:
         real = out_dir.resolve()
         if out_dir.exists() and not out_dir.is_dir():
