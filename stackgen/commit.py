@@ -1,23 +1,14 @@
 """Committing a build in place through a journal, and recovering an interrupted one.
 
-The states of an output directory (OUTPUT.md beside this file has the reasoning):
-
-1. `.stackgen-tx/` staging: changed files under `files/`, then `journal.json`. Until the
-   next step nothing visible changed; recovery deletes it (rollback).
-2. `rename(.stackgen-tx, .stackgen-commit)`: the commit point. Recovery applies it.
-3. apply: each staged file is renamed over its target, stale files are deleted (only if
-   their hash still matches), modes set, the manifest renamed last of the files. Every step
-   can be repeated, so a run killed here is completed by the next one.
-4. `rename(.stackgen-commit, .stackgen-done)`, then it is deleted; recovery deletes it.
-
-Every path in a journal is checked again on reading (confine.py), so a planted journal can
-touch nothing outside the output directory, and a journal names the directory it was made
-for (device and inode): one copied or committed from elsewhere is never applied.
+`.stackgen-tx/` (staged files and journal) becomes `.stackgen-commit/` by one rename, the
+commit point; the journal is then applied (each step repeatable), and the folder renamed
+to `.stackgen-done/` and deleted. Recovery deletes a `-tx` (rollback) or `-done`, and
+applies a `-commit` whose journal names this directory and only confined paths.
+OUTPUT.md beside this file has the reasoning.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -26,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .confine import Root, Unsafe, confine
+from .outdir import PENDING, sha256
 
 FILE_MODE, SECRET_MODE, DIR_MODE = 0o644, 0o600, 0o755
 MODES = (FILE_MODE, SECRET_MODE)
-TX, COMMIT, DONE = ".stackgen-tx", ".stackgen-commit", ".stackgen-done"
+TX, COMMIT, DONE = ".stackgen-tx", PENDING, ".stackgen-done"
 JOURNAL = "journal.json"
 
 
@@ -126,10 +118,6 @@ def discard(root: Root, name: str) -> None:
     remove(root.path / name)
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 # --- commit and apply -------------------------------------------------------------------
 
 
@@ -170,6 +158,9 @@ def read_journal(root: Root) -> Journal | None:
     cleanup that was cut short: nothing left to apply). Raises BadJournal."""
     where = f"{COMMIT}/{JOURNAL}"
     try:
+        st = root.lstat(COMMIT)
+        if st is None or not stat.S_ISDIR(st.st_mode):
+            raise Unsafe(f"{COMMIT} is not a directory")
         raw = Root(root.path / COMMIT, root.dev).read(JOURNAL)
     except (OSError, Unsafe) as exc:
         raise BadJournal(f"cannot read {where}: {exc}") from None
@@ -218,7 +209,7 @@ def apply(root: Root, journal: Journal) -> list[str]:
     for rel, digest in journal.delete.items():
         try:
             data = root.read(rel)
-            if data is not None and _sha256(data) == digest:
+            if data is not None and sha256(data) == digest:
                 os.unlink(out / rel)
                 _prune(root, os.path.dirname(rel))
         except Unsafe as exc:

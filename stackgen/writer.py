@@ -127,8 +127,6 @@ def _encode(files: Mapping[str, str]) -> dict[str, bytes]:
 
 def _check_output(out_dir: Path) -> None:
     """Refuse output directories no build should write into."""
-    if not str(out_dir):
-        raise UserError(Problem("the output directory is empty", FLAG))
     if any(len(os.fsencode(part)) > NAME_MAX for part in out_dir.parts):
         raise UserError(Problem(f"{str(out_dir)[:80]}... has a name longer than {NAME_MAX} "
                                 "bytes, more than a file system allows", FLAG))
