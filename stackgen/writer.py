@@ -152,7 +152,10 @@ def _prepare(out_dir: Path) -> Root:
     try:
         missing = [p for p in (real, *real.parents) if not p.exists()]
         for path in reversed(missing):
-            os.mkdir(path, commit.DIR_MODE)
+            try:
+                os.mkdir(path, commit.DIR_MODE)
+            except FileExistsError:  # another run made it meanwhile; the lock sorts them out
+                continue
             os.chmod(path, commit.DIR_MODE)
     except OSError as exc:
         raise UserError(Problem(f"cannot create {out_dir}: {exc.strerror}", FLAG)) from None

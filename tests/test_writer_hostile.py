@@ -255,19 +255,21 @@ def test_kill_at_every_step_of_a_commit(tmp_path: Path, force: bool) -> None:
     assert len(seen) >= 15
 
 
-def test_kill_at_every_step_of_the_recovery(tmp_path: Path) -> None:
-    """A run killed right after its commit point, then the recovering run killed at each
-    of its steps, then a plain run: the new output, whole."""
+@pytest.mark.parametrize("first_kill", ["journal", "commit"])
+def test_kill_at_every_step_of_the_recovery(tmp_path: Path, first_kill: str) -> None:
+    """A run killed right before (rolled back) or after its commit point (completed), then
+    the recovering run killed at each of its steps, then a plain run: the new output."""
     out, _ = fresh(tmp_path, "probe")
     steps = run_child(out, NEW, 10**6)
     assert steps is not None
-    after_commit = steps.index("commit") + 1
+    first = steps.index(first_kill) + 1
     m = 0
     while True:
         m += 1
         out, _ = fresh(tmp_path, f"rec{m}")
-        assert run_child(out, NEW, after_commit) is None
-        assert (out / commit.COMMIT).is_dir()
+        assert run_child(out, NEW, first) is None
+        pending = commit.COMMIT if first_kill == "commit" else commit.TX
+        assert (out / pending).is_dir()
         if run_child(out, NEW, m) is not None:
             settled(out, MINE)
             break
@@ -375,3 +377,11 @@ def test_force_reports_only_what_it_removed(tmp_path: Path) -> None:
     (out / "a/b/old.txt").unlink()
     result = put(out, NEW, force=True)
     assert result.removed == ("data/config.toml",)
+
+
+def test_library_refuses_an_empty_output_path() -> None:
+    import stackgen
+
+    for call in (stackgen.write, stackgen.drift):
+        with pytest.raises(UserError, match="output directory is empty"):
+            call("", NEW, "swarm")
