@@ -158,10 +158,7 @@ def read_journal(root: Root) -> Journal | None:
     cleanup that was cut short: nothing left to apply). Raises BadJournal."""
     where = f"{COMMIT}/{JOURNAL}"
     try:
-        st = root.lstat(COMMIT)
-        if st is None or not stat.S_ISDIR(st.st_mode):
-            raise Unsafe(f"{COMMIT} is not a directory")
-        raw = Root(root.path / COMMIT, root.dev).read(JOURNAL)
+        raw = root.read(where)  # checks that no part of it is a link or a mount
     except (OSError, Unsafe) as exc:
         raise BadJournal(f"cannot read {where}: {exc}") from None
     if raw is None:
@@ -190,10 +187,10 @@ def read_journal(root: Root) -> Journal | None:
 def apply(root: Root, journal: Journal) -> list[str]:
     """Finish a committed write; safe to repeat after an interruption at any step."""
     out, notes = root.path, []
-    staged = Root(out / COMMIT / "files", root.dev)
     for rel in journal.write:
+        staged = f"{COMMIT}/files/{rel}"
         try:
-            st = staged.lstat(rel)
+            st = root.lstat(staged)  # no link or mount anywhere on the way, COMMIT included
             if st is None:
                 continue  # moved before an interruption
             if not stat.S_ISREG(st.st_mode):
@@ -202,7 +199,7 @@ def apply(root: Root, journal: Journal) -> list[str]:
             if target is not None and stat.S_ISDIR(target.st_mode):
                 raise Unsafe(f"{rel} is a directory")
             make_dirs(root, os.path.dirname(rel))
-            os.replace(staged.path / rel, out / rel)
+            os.replace(out / staged, out / rel)
         except Unsafe as exc:  # changed since the plan: leave it, say so
             notes.append(f"{rel} was not written: {exc}")
         _checkpoint("replace")

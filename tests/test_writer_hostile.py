@@ -385,3 +385,17 @@ def test_library_refuses_an_empty_output_path() -> None:
     for call in (stackgen.write, stackgen.drift):
         with pytest.raises(UserError, match="output directory is empty"):
             call("", NEW, "swarm")
+
+
+def test_staged_files_are_never_taken_through_a_link(tmp_path: Path, outside: Path) -> None:
+    out = tmp_path / "out"
+    put(out, OLD)
+    st = os.stat(out)
+    (out / commit.COMMIT).mkdir()
+    (out / commit.COMMIT / commit.JOURNAL).write_text(json.dumps(
+        {"version": 1, "directory": [st.st_dev, st.st_ino], "write": ["environ"],
+         "delete": {}, "modes": {}}))
+    (out / commit.COMMIT / "files").symlink_to(outside)
+    result = put(out, OLD)
+    assert any("environ was not written" in note for note in result.notes)
+    assert (outside / "environ").read_text() == SECRET and not (out / "environ").exists()

@@ -120,11 +120,11 @@ def render(fleet: Fleet) -> dict[str, str]:
         _add_secret(secrets, key, {
             "file": f"./{toml_path}",
             "name": f"gitlab-runner-{manager.name}-config-{content_hash(toml)}",
-        }, f"node {manager.name!r}'s config.toml")
+        }, f"the config.toml of node {manager.name!r}")
         services[f"runner-{manager.name}"] = _service(fleet, manager, key)
         for token in token_secrets(manager):
             _add_secret(secrets, token.key, {"external": True, "name": secret_name(token.runner)},
-                        f"runner {token.runner!r}'s token")
+                        f"the token of runner {token.runner!r}")
     stack: dict[str, Any] = {"version": "3.8", "services": services, "secrets": secrets}
     if any(uses_ca(fleet, m) for m in fleet.managers):
         # the bundle also goes onto every node by hand, for job containers: see NOTES.md
