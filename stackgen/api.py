@@ -98,7 +98,7 @@ def write(
     hand-edited or foreign files are refused unless `force`, stale ones removed."""
     from .writer import write as write_files
 
-    return write_files(Path(out_dir), files, target=target, force=force)
+    return write_files(_out(out_dir), files, target=target, force=force)
 
 
 def drift(out_dir: PathLike, files: Mapping[str, str], target: str) -> Plan:
@@ -106,7 +106,13 @@ def drift(out_dir: PathLike, files: Mapping[str, str], target: str) -> Plan:
     `.diff()` and `.summary()`."""
     from .writer import preview
 
-    return preview(Path(out_dir), files, target)
+    return preview(_out(out_dir), files, target)
+
+
+def _out(out_dir: PathLike) -> Path:
+    if not str(out_dir).strip():  # Path("") is "." : never the working directory by accident
+        raise UserError(Problem("the output directory is empty", Origin("flag", "-o/--output")))
+    return Path(out_dir)
 
 
 def list_profiles(profile_dirs: Sequence[PathLike] = ()) -> list[ProfileSummary]:

@@ -55,6 +55,23 @@ def read_certificate(
 
     Raises UserError listing every problem; `host_origins[i]` is where `hosts[i]` was written.
     """
+    import warnings
+
+    with warnings.catch_warnings():
+        # cryptography's deprecation notices (a negative serial, ...) are not the user's
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _read_certificate(path, name, hosts, origin, host_origins, now)
+
+
+def _read_certificate(
+    path: Path,
+    name: str,
+    hosts: Sequence[str],
+    origin: Origin,
+    host_origins: Sequence[Origin],
+    now: dt.datetime | None,
+) -> Loaded:
     key = f"certificates.{name}.file"
     certs = _parse(path, name, origin, key)
     now = now or dt.datetime.now(dt.UTC)
@@ -92,12 +109,16 @@ def _parse(path: Path, name: str, origin: Origin, key: str) -> list[x509.Certifi
     def fail(message: str, hint: str | None = None) -> UserError:
         return UserError(Problem(message, origin, key, hint))
 
+    from .located import read_input
+
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)  # a FIFO or /dev/zero is refused before reading
     except FileNotFoundError:
         raise fail(f"certificate file not found: {display_path(path)}") from None
     except OSError as exc:
         raise fail(f"cannot read certificate {display_path(path)}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise fail(f"cannot read certificate {display_path(path)}: {exc}") from None
     if b"PRIVATE KEY-----" in raw or _is_der_key(raw):
         raise fail(
             f"{display_path(path)} holds a private key, not a certificate",

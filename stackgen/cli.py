@@ -1,7 +1,8 @@
 """The `stackgen` command: a thin layer over the library that prints and exits.
 
-Exit codes: 0 ok, 1 drift found by --check, 2 bad input. Errors are one paragraph per
-problem on stderr, never a traceback (unless --traceback).
+Exit codes: 0 ok, 1 drift found by --check, 2 bad input or usage, 3 internal error (a
+bug: one line asking to report it; the traceback with --debug). Errors are one paragraph
+per problem on stderr, every line passed through the secret redaction.
 """
 
 from __future__ import annotations
@@ -18,15 +19,32 @@ from .targets import TARGETS
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+EXIT_DRIFT, EXIT_INPUT, EXIT_BUG = 1, 2, 3
+
+
+def _say(kind: str, text: object) -> None:
+    from .secrets import redact
+
+    click.echo(redact(f"stackgen: {kind}: {text}"), err=True)
+
+
 def _fail(problems: Sequence[object]) -> None:
     for problem in problems:
-        click.echo(f"stackgen: error: {problem}", err=True)
-    sys.exit(2)
+        _say("error", problem)
+    sys.exit(EXIT_INPUT)
 
 
 def _warn(findings: Sequence[object]) -> None:
     for finding in findings:
-        click.echo(f"stackgen: warning: {finding}", err=True)
+        _say("warning", finding)
+
+
+def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not value.strip():  # Path("") is ".": an empty -o would build into the working directory
+        raise click.BadParameter("the output directory must not be empty", ctx, param)
+    return Path(value)
 
 
 def input_options(func: F) -> F:
@@ -48,8 +66,8 @@ def input_options(func: F) -> F:
 
 
 class Context:
-    def __init__(self, traceback: bool) -> None:
-        self.traceback = traceback
+    def __init__(self, debug: bool) -> None:
+        self.debug = debug
 
 
 class _Choice(click.Choice):  # type: ignore[type-arg]
@@ -67,6 +85,10 @@ class _Choice(click.Choice):  # type: ignore[type-arg]
                       param, ctx)
 
 
+def _debug(ctx: click.Context) -> bool:
+    return isinstance(ctx.obj, Context) and ctx.obj.debug
+
+
 class _Main(click.Group):
     """Usage mistakes in a command (a misspelt --target, a missing argument) are reported
     like every other error: one `stackgen: error:` line and exit code 2."""
@@ -75,20 +97,38 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            if isinstance(ctx.obj, Context) and ctx.obj.traceback:
+            if _debug(ctx):
                 raise
             path = exc.ctx.command_path if exc.ctx else "stackgen"
             message = " ".join(exc.format_message().split())  # click wraps choice lists
             _fail([f"{message} (see {path} --help)"])
+        except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug, whatever it is: say so in one line
+            from .errors import UserError
+
+            if isinstance(exc, UserError) and not _debug(ctx):
+                _fail(exc.problems)
+            if _debug(ctx):
+                raise
+            _say("internal error", f"{type(exc).__name__}: {exc}")
+            click.echo("stackgen: this is a bug in stackgen; please report it with the command "
+                       "you ran (run it again with --debug to see the traceback)", err=True)
+            sys.exit(EXIT_BUG)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--traceback", is_flag=True, help="Show a traceback for errors (for bug reports).")
+@click.option("--debug", "--traceback", "debug", is_flag=True,
+              help="Show the traceback of an error (for bug reports).")
 @click.version_option(package_name="stackgen")
 @click.pass_context
-def main(ctx: click.Context, traceback: bool) -> None:
+def main(ctx: click.Context, debug: bool) -> None:
     """Compose named profiles into every file a self-hosted GitLab Runner fleet needs."""
-    ctx.obj = Context(traceback)
+    ctx.obj = Context(debug)
+    if not debug:  # a library's deprecation notice is not the user's business
+        import warnings
+
+        warnings.simplefilter("ignore", DeprecationWarning)
 
 
 def _run(ctx: click.Context, action: Callable[[], None]) -> None:
@@ -97,7 +137,7 @@ def _run(ctx: click.Context, action: Callable[[], None]) -> None:
     try:
         action()
     except UserError as exc:
-        if ctx.obj.traceback:
+        if ctx.obj.debug:
             raise
         _fail(exc.problems)
 
@@ -107,7 +147,7 @@ def _run(ctx: click.Context, action: Callable[[], None]) -> None:
 @click.option("-t", "--target", type=_Choice(list(TARGETS)), required=True,
               help="What to generate.")
 @input_options
-@click.option("-o", "--output", type=click.Path(path_type=Path),
+@click.option("-o", "--output", callback=_output_path,
               help="Output directory (default: build/<target>).")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them.")
 @click.option("--check", is_flag=True,
@@ -153,20 +193,23 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
 
 def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> None:
     """--check / --diff: compare the output directory with the build, write nothing."""
+    from .secrets import redact
     from .writer import preview
 
     plan = preview(out_dir, files, target)
     _warn([p for p in plan.conflicts if not p.key])  # a damaged manifest, another target
-    click.echo(plan.diff(), nl=False)
-    if not plan.changes:
+    if plan.pending:
+        _warn([f"{out_dir} holds an interrupted build; the next build completes it"])
+    click.echo(redact(plan.diff()), nl=False)  # the disk side may hold a pasted token
+    if not plan.changes and not plan.pending:
         click.echo(f"stackgen: {out_dir} is up to date", err=True)
         return
     click.echo(f"stackgen: {out_dir} differs from what stackgen would generate:", err=True)
     for line in plan.summary():
-        click.echo(f"  {line}", err=True)
+        click.echo(redact(f"  {line}"), err=True)
     if check:
         click.echo("stackgen: run the same command without --check to update it", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_DRIFT)
 
 
 def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> None:
@@ -174,7 +217,7 @@ def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> No
 
     result = write(out_dir, files, target=target, force=force)
     _warn(result.notes)
-    if result.strategy == "none":
+    if result.up_to_date:
         click.echo(f"stackgen: {out_dir} is up to date ({len(result.unchanged)} file(s))", err=True)
         return
     parts = [f"wrote {len(result.written)} file(s)"]

@@ -8,7 +8,7 @@ checks the model against what the consumers accept (validate.py) and lints it (l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,10 @@ def compose(
     ordered, closure = resolve(profiles, profile_dirs)
     site_obj = read_site(site)
     set_layers = parse_sets(sets)
-    layers = [from_plain(DEFAULTS, DEFAULT), *(p.doc for p in ordered), site_obj.doc, *set_layers]
+    defaults = from_plain(DEFAULTS, DEFAULT)
+    layers = [defaults, *(p.doc for p in ordered), site_obj.doc, *set_layers]
     marked, problems = fold(layers, closure, markers=True)
+    marked = with_defaults(marked, defaults)
     problems.raise_if_any()
     defined = _defined_runners(ordered)
     _check_runner_names(marked, defined, problems)
@@ -66,6 +68,22 @@ def compose(
     problems.raise_if_any()
     findings = [*builder.findings, *lint(fleet, runner_waivers(ordered, defined), where)]
     return Composition(tuple(ordered), site_obj, tree, runners, fleet, tuple(findings))
+
+
+def with_defaults(val: Val, default: Val) -> Val:
+    """`val` with every built-in default it lacks: a section replaced as a whole (`!reset`,
+    `--set manager={concurrent: 8}`, `ca: {}`, `images: null`) keeps the defaults of the
+    keys it does not name, as a merged section does."""
+    if not isinstance(default.value, dict):
+        return val
+    if val.value is None:
+        return default
+    if not isinstance(val.value, dict):
+        return val  # a type error the schema has reported
+    out = dict(val.value)
+    for key, fallback in default.value.items():
+        out[key] = with_defaults(out[key], fallback) if key in out else fallback
+    return replace(val, value=out)
 
 
 def _defined_runners(profiles: Sequence[Profile]) -> list[str]:

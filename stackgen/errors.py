@@ -2,7 +2,8 @@
 
 Library code raises `StackgenError` (or its subclasses) and never prints; the CLI turns
 them into one clear paragraph per problem and exit code 2. Anything else escaping is a
-bug and keeps its traceback.
+bug: exit code 3 and one line asking to report it (the traceback with --debug). Every
+message passes through `secrets.redact`, as rendered files do.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ class Problem:
         text = " ".join(parts)
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        from .secrets import redact  # no message repeats a secret, whatever it quotes
+
+        return redact(text)
 
 
 class StackgenError(Exception):

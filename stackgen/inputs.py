@@ -72,9 +72,12 @@ def parse_sets(assignments: Sequence[str]) -> list[Val]:
             )
             continue
         try:
-            value = load_yaml_text(raw, origin).with_op("reset") if raw.strip() else from_plain("", origin)
+            value = (load_yaml_text(raw, origin, document=False).with_op("reset")
+                     if raw.strip() else from_plain("", origin))
         except UserError as exc:
-            problems.extend(exc.problems)
+            # the message must not repeat the value: it may be a pasted token
+            hidden = Origin("set", f"--set {key}=<value not shown>")
+            problems.extend(Problem(p.message, hidden, p.key, p.hint) for p in exc.problems)
             continue
         node = value
         for part in reversed(parts):

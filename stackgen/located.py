@@ -9,6 +9,7 @@ list item). Merging, validation errors and `stackgen explain` all work on this t
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,6 +19,11 @@ from .errors import Origin, Problem, UserError
 
 Op = Literal["merge", "reset", "remove"]
 TAGS: dict[str, Op] = {"!reset": "reset", "!remove": "remove"}
+# Limits on what one input file may hold: far beyond any real fleet, well short of what
+# exhausts memory or time (a 300-byte "billion laughs" expands to 10^9 values).
+MAX_BYTES = 1 << 20
+MAX_VALUES = 50_000  # after expanding aliases
+MAX_DEPTH = 40
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,15 @@ def _op_of(node: Any, origin: Origin) -> Op:
 
 
 def from_ruamel(node: Any, origin: Origin) -> Val:
-    """Convert a ruamel round-trip node into a `Val` tree with 1-based positions."""
+    """Convert a ruamel round-trip node into a `Val` tree with 1-based positions.
+
+    Aliases (and YAML 1.1 merge keys, `<<: *base`) are expanded here, so this is where
+    the number of values and the depth are limited."""
+    budget = [MAX_VALUES]
+    return _convert(node, origin, origin, budget, 0)
+
+
+def _convert(node: Any, origin: Origin, root: Origin, budget: list[int], depth: int) -> Val:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
     def at(pos: tuple[int, int] | None) -> Origin:
@@ -122,26 +136,48 @@ def from_ruamel(node: Any, origin: Origin) -> Val:
             return origin
         return replace(origin, line=pos[0] + 1, col=pos[1] + 1)
 
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise UserError(Problem(
+            f"more than {MAX_VALUES} values once aliases are expanded; stackgen stops reading",
+            replace(root, line=None, col=None),
+            hint="an alias that repeats an alias (a \"billion laughs\" file) is not a fleet",
+        ))
+    if depth > MAX_DEPTH:
+        raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", origin))
     op = _op_of(node, origin)
     if isinstance(node, CommentedMap):
         out: dict[str, Val] = {}
         for key in node:
-            key_at, value_at = at(node.lc.key(key)), at(node.lc.value(key))
+            key_at, value_at = at(_position(node, key, "key")), at(_position(node, key, "value"))
             child = node[key]
             if not isinstance(key, str):
                 raise UserError(Problem(f"keys must be text, got {key!r}", key_at))
             # a scalar's position is where its value starts; a block's, where its key is
             block = isinstance(child, (CommentedMap, CommentedSeq))
-            out[key] = replace(from_ruamel(child, key_at if block else value_at), key_origin=key_at)
+            val = _convert(child, key_at if block else value_at, root, budget, depth + 1)
+            out[key] = replace(val, key_origin=key_at)
         return Val(out, origin, op)
     if isinstance(node, CommentedSeq):
         items = []
         for i, child in enumerate(node):
-            items.append(from_ruamel(child, at(node.lc.item(i))))
+            items.append(_convert(child, at(node.lc.item(i)), root, budget, depth + 1))
         return Val(items, origin, op)
     if isinstance(node, TaggedScalar):
         return Val(_scalar(node.value), origin, op)
     return Val(_scalar(node), origin, op)
+
+
+def _position(node: Any, key: Any, which: str) -> tuple[int, int] | None:
+    """Where `key` (or its value) is written; a key from a merge (`<<: *base`) is found in
+    the mapping it was merged from."""
+    merged = [m[-1] if isinstance(m, tuple) else m for m in getattr(node, "merge", ())]
+    for source in (node, *merged):
+        lc = getattr(source, "lc", None)
+        if lc is not None and key in (lc.data or {}):
+            pos: tuple[int, int] = lc.key(key) if which == "key" else lc.value(key)
+            return pos
+    return None
 
 
 def from_plain(data: Any, origin: Origin) -> Val:
@@ -153,32 +189,68 @@ def from_plain(data: Any, origin: Origin) -> Val:
     return Val(_scalar(data), origin)
 
 
-def load_yaml_text(text: str, origin: Origin) -> Val:
-    """Parse YAML text into a `Val` tree; syntax errors become a `UserError` with position."""
+def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
+    """Parse YAML text into a `Val` tree; syntax errors become a `UserError` with position.
+    An empty (or null) document is an empty mapping; a `--set` value (`document=False`)
+    of null stays null."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(text)
+        root = replace(origin, line=1, col=1)
+        if data is None:
+            return Val({} if document else None, root)
+        return from_ruamel(data, root)
+    except DuplicateKeyError as exc:  # its message quotes both values: name the key only
+        mark = exc.problem_mark
+        where = replace(origin, line=mark.line + 1, col=mark.column + 1) if mark else origin
+        key = (exc.problem or "").partition('key "')[2].partition('" with value')[0]
+        raise UserError(Problem(f"duplicate key {key!r}", where,
+                                hint="each key may appear once in a mapping")) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = replace(origin, line=mark.line + 1, col=mark.column + 1) if mark else origin
         what = exc.problem or exc.context or "invalid YAML"
         raise UserError(Problem(f"YAML syntax error: {what}", where)) from None
-    except YAMLError as exc:  # duplicate keys and other loader complaints
+    except YAMLError as exc:  # other loader complaints
         raise UserError(Problem(f"YAML error: {exc}", origin)) from None
-    if data is None:
-        return Val({}, replace(origin, line=1, col=1))
-    root = replace(origin, line=1, col=1)
-    return from_ruamel(data, root)
+    except RecursionError:  # the parser recurses per level, far beyond MAX_DEPTH
+        raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", origin)) from None
+
+
+def read_input(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of an input file: a regular file of at most `limit` bytes, else ValueError
+    (a FIFO or device is refused before reading, so it can neither hang nor flood).
+    OSError as from open()."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO, socket or device"
+            raise ValueError(f"{path} is {kind}, not a regular file")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise ValueError(f"{path} is larger than {limit >> 10} KiB")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def load_yaml_file(path: Path, origin: Origin) -> Val:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_input(path).decode("utf-8")
     except FileNotFoundError:
         raise UserError(Problem(f"file not found: {path}", origin)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise UserError(Problem(f"cannot read {path}: {exc.strerror}", origin)) from None
+    except (ValueError, UnicodeDecodeError) as exc:  # UnicodeDecodeError is a ValueError
         raise UserError(Problem(f"cannot read {path}: {exc}", origin)) from None
     return load_yaml_text(text, origin)

@@ -15,8 +15,10 @@ wrote, what is on disk now, and what it would write, and gives the path one acti
 | a file stackgen did not write     | yes          | conflict: refused unless --force    |
 | a file stackgen did not write     | no           | left alone                          |
 
-A directory, a FIFO or a symlinked parent in the way is never overwritten, even with
---force. This module only reads; writer.py acts on a `Plan`.
+A directory, a FIFO, a symlinked parent or a mount point in the way is never overwritten,
+even with --force. Paths are confined (confine.py): a manifest entry outside the directory
+is reported and ignored, never read or shown. This module only reads; writer.py acts on a
+`Plan`.
 """
 
 from __future__ import annotations
@@ -31,10 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from .confine import Root, Unsafe, confine
 from .errors import Origin, Problem
 
 MANIFEST = ".stackgen-manifest.json"
 RESERVED = ".stackgen-"  # top-level names stackgen keeps for itself in an output directory
+PENDING = ".stackgen-commit"  # a committed build not yet applied in full (see commit.py)
 FORCE_HINT = ("make the change in a profile or the site file instead (`stackgen explain` shows "
               "where each value comes from), or pass --force to replace it")
 
@@ -61,15 +65,15 @@ class Manifest:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def read_manifest(out_dir: Path) -> tuple[Manifest | None, Problem | None]:
-    """The manifest of `out_dir` (None when there is none), or a problem if it is damaged."""
-    path = out_dir / MANIFEST
+def read_manifest(root: Root) -> tuple[Manifest | None, list[Problem]]:
+    """The manifest of an output directory (None when there is none), and problems: a
+    damaged manifest, or entries naming paths outside the directory (dropped, never used)."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        return None, Problem(f"cannot read {path}: {exc.strerror}")
+        raw = root.read(MANIFEST)
+    except (OSError, Unsafe) as exc:
+        return None, [Problem(f"cannot read {root.path / MANIFEST}: {_why(exc)}")]
+    if raw is None:
+        return None, []
     try:
         doc = json.loads(raw)
         files = doc["files"]
@@ -78,12 +82,29 @@ def read_manifest(out_dir: Path) -> tuple[Manifest | None, Problem | None]:
             isinstance(k, str) and isinstance(v, str) for k, v in files.items()
         ) or not isinstance(target, (str, type(None))):
             raise TypeError
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None, Problem(
-            f"{path} is damaged, so stackgen cannot tell its own files from yours",
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None, [Problem(
+            f"{root.path / MANIFEST} is damaged, so stackgen cannot tell its own files from yours",
             hint="restore it, or pass --force to treat every file as replaceable",
-        )
-    return Manifest(target, dict(files)), None
+        )]
+    kept, problems = {}, []
+    for rel, digest in files.items():
+        try:
+            if rel.startswith(RESERVED):
+                raise Unsafe(f"{rel!r} is a name stackgen keeps for itself")
+            kept[confine(rel)] = digest
+        except Unsafe as exc:
+            problems.append(Problem(
+                f"{root.path / MANIFEST} lists {exc}; stackgen ignores that entry and never "
+                "reads, shows or deletes it",
+                hint="the manifest was edited (it is committed with the files: check where the "
+                     "change came from); pass --force to write a clean one",
+            ))
+    return Manifest(target, kept), problems
+
+
+def _why(exc: OSError | Unsafe) -> str:
+    return str(exc) if isinstance(exc, Unsafe) else str(exc.strerror or exc)
 
 
 @dataclass(frozen=True)
@@ -116,6 +137,7 @@ class Plan:
     previous: Manifest | None
     conflicts: tuple[Problem, ...]  # refused unless --force
     blocked: tuple[Problem, ...]  # refused even with --force
+    pending: bool = False  # an interrupted build left a commit the next build completes
 
     @property
     def changes(self) -> tuple[Entry, ...]:
@@ -124,7 +146,7 @@ class Plan:
     @property
     def up_to_date(self) -> bool:
         """Nothing to write: every file as generated, nothing stale, the manifest current."""
-        return not self.changes and self.previous == self.manifest
+        return not self.changes and self.previous == self.manifest and not self.pending
 
     def diff(self, label: str | None = None) -> str:
         """A unified diff from the disk to the build, git-style (`a/DIR/path`, `b/DIR/path`)."""
@@ -159,37 +181,15 @@ def _file_diff(entry: Entry, path: str) -> str:
     return text
 
 
-def _blocked_parent(out_dir: Path, rel: str) -> str | None:
-    """The first parent of `rel` that exists but is not a real directory."""
-    parts = rel.split("/")[:-1]
-    for i in range(len(parts)):
-        sub = "/".join(parts[: i + 1])
-        try:
-            mode = os.lstat(out_dir / sub).st_mode
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            return f"cannot look at {sub}: {exc.strerror}"
-        if not stat.S_ISDIR(mode):
-            kind = "a symbolic link" if stat.S_ISLNK(mode) else "a file"
-            return f"{sub} is {kind}, not a directory; stackgen never writes through it"
-    return None
-
-
-def _read(path: Path) -> tuple[int | None, bytes | None, str | None]:
-    """(st_mode, bytes of a regular file, error) for one path; (None, None, None) if absent."""
+def _read(root: Root, rel: str) -> tuple[int | None, bytes | None, str | None]:
+    """(st_mode, bytes of a regular file, why it cannot be used) for one path."""
     try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return None, None, None
-    except OSError as exc:
-        return None, None, f"cannot look at it: {exc.strerror}"
-    if not stat.S_ISREG(mode):
-        return mode, None, None
-    try:
-        return mode, path.read_bytes(), None
-    except OSError as exc:
-        return mode, None, f"cannot read it: {exc.strerror}"
+        st = root.lstat(rel)
+        if st is None:
+            return None, None, None
+        return st.st_mode, root.read(rel) if stat.S_ISREG(st.st_mode) else None, None
+    except (OSError, Unsafe) as exc:
+        return None, None, _why(exc)
 
 
 def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path | None = None) -> Plan:
@@ -197,9 +197,10 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
 
     Problems name paths under `display` (the directory as the user wrote it)."""
     shown = display if display is not None else out_dir
-    previous, damaged = read_manifest(out_dir)
+    root = Root.of(out_dir)
+    previous, damaged = read_manifest(root)
     owned = dict(previous.files) if previous else {}
-    conflicts: list[Problem] = [damaged] if damaged else []
+    conflicts: list[Problem] = list(damaged)
     blocked: list[Problem] = []
     if previous and previous.target not in (None, target):
         conflicts.append(Problem(
@@ -212,15 +213,13 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
     for rel in sorted(set(files) | set(owned)):
         new = files.get(rel)
         where = (shown / rel).as_posix()
-        parent = _blocked_parent(out_dir, rel)
-        if parent:
-            if new is not None:
-                blocked.append(Problem(parent, None, where))
-                entries.append(Entry(rel, "create", None, new, "blocked"))
-            continue  # a stale file behind a symlink is not ours to delete
-        mode, disk, error = _read(out_dir / rel)
+        mode, disk, error = _read(root, rel)
         if error:
+            if new is None:
+                continue  # a stale file behind a link or on a mount is not ours to delete
             blocked.append(Problem(error, None, where))
+            entries.append(Entry(rel, "create", None, new, "blocked"))
+            continue
         if new is None:  # generated earlier, not any more
             if disk is None:
                 continue  # gone already, or replaced by a link or directory: not ours now
@@ -254,5 +253,6 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
             if why:
                 conflicts.append(Problem(why, None, where, FORCE_HINT))
     manifest = Manifest(target, {rel: sha256(data) for rel, data in sorted(files.items())})
+    pending = root.dev is not None and os.path.lexists(out_dir / PENDING)
     return Plan(out_dir, target, tuple(entries), manifest, previous, tuple(conflicts),
-                tuple(blocked))
+                tuple(blocked), pending)

@@ -85,6 +85,14 @@ def find_secret(text: str) -> tuple[str, int] | None:
     return kind, start
 
 
+def redact(text: str) -> str:
+    """`text` with every secret value replaced by `<redacted KIND>`: the same patterns that
+    guard rendered files, applied to every message stackgen shows (CI logs are public)."""
+    for kind, rx in SECRET_PATTERNS:
+        text = rx.sub(f"<redacted {kind.split(' (')[0]}>", text)
+    return text
+
+
 def _token_hint(path: tuple[str | int, ...]) -> str:
     runner = str(path[1]) if len(path) > 2 and path[0] == "runners" else ""
     var = "RUNNER_TOKEN_" + runner.upper().replace("-", "_") if runner else "RUNNER_TOKEN_NAME"

@@ -1,29 +1,12 @@
 """The only code that writes to an output directory: all files of a build, or none.
 
-POSIX cannot rename several files in one step, but it can swap two directories. So a
-build is staged as a complete new output tree in a sibling directory (`.NAME.stackgen-new-*`)
-and exchanged with the output directory in one `renameat2(RENAME_EXCHANGE)` (Linux;
-`renamex_np(RENAME_SWAP)` on macOS). Until that call the old tree is untouched; after it
-the new one is complete; a SIGKILL in between leaves a stray stage that the next run
-removes. Files a person added (anything not in the manifest, see outdir.py) are carried
-into the new tree as hard links, so they keep their identity, and anything created in the
-old tree while the new one was staged is moved across after the swap. (A `current ->
-gen-N` symlink would be as atomic, but then the output would no longer be the plain
-directory that git, `docker stack deploy -c` and people expect.)
-
-A swap is wrong in a few places, where the writer commits in place instead: the output
-directory is a mount point (a bind-mounted `/out` in a CI container), it holds the
-working directory (`-o .`: the shell would be left in a deleted directory), it holds many
-files stackgen does not own (a git checkout), the filesystem cannot exchange (NFS), or
-the parent directory is read-only. In-place commits are crash-consistent rather than
-instantaneous: the changed files are staged in `.stackgen-tx/`, which becomes
-`.stackgen-commit/` by one rename (the commit point), then each file is moved into place
-with `os.replace`. A run killed before the commit point leaves the old output as it was;
-one killed after it is rolled forward by the next stackgen run on that directory.
-
-Generated files are written 0644, or 0600 when the target marks them sensitive (see
-`targets.sensitive_files`), whatever the umask. A lock (flock on the directory) keeps two
-stackgen runs from writing the same directory at once.
+A build is planned (outdir.py: which files are stackgen's, what changes, what is in the
+way), then committed in place through a journal (commit.py): the output directory and
+every folder in it stay the same directories, with their owner, mode, ACLs and inode, and
+a kill at any point leaves a state the next run completes or rolls back. Every path comes
+through confine.py, so nothing outside the output directory, behind a link or on another
+filesystem is touched. A lock (flock on the directory) keeps two runs apart. OUTPUT.md
+beside this file describes the mechanism and why it is the only one.
 """
 
 from __future__ import annotations
@@ -32,14 +15,13 @@ import os
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Literal
+from pathlib import Path
 
 from . import commit
+from .confine import NAME_MAX, Root, Unsafe, confine
 from .errors import Origin, Problem, UserError
-from .outdir import RESERVED, Plan, plan
+from .outdir import MANIFEST, RESERVED, Plan, plan, sha256
 
-Strategy = Literal["auto", "exchange", "in-place"]
 FLAG = Origin("flag", "-o/--output")
 
 
@@ -51,29 +33,37 @@ class WriteResult:
     written: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
-    strategy: Literal["exchange", "in-place", "none"]
     notes: tuple[str, ...] = ()
+
+    @property
+    def up_to_date(self) -> bool:
+        return not self.written and not self.removed
 
 
 def check_paths(files: Collection[str]) -> None:
     """Renderers must return plain relative POSIX paths; anything else is a bug."""
     for rel in files:
-        path = PurePosixPath(rel)
-        if (not rel or path.is_absolute() or str(path) != rel or "\\" in rel
-                or any(part in (".", "..") for part in path.parts)
-                or path.parts[0].startswith(RESERVED)):
+        try:
+            confine(rel)
+        except Unsafe:
+            raise ValueError(f"renderer produced an unsafe path: {rel!r}") from None
+        if rel.startswith(RESERVED):
             raise ValueError(f"renderer produced an unsafe path: {rel!r}")
-        for parent in path.parents:
-            if str(parent) in files:
-                raise ValueError(f"renderer produced {rel!r} inside the file {str(parent)!r}")
+        parent = os.path.dirname(rel)
+        while parent:
+            if parent in files:
+                raise ValueError(f"renderer produced {rel!r} inside the file {parent!r}")
+            parent = os.path.dirname(parent)
 
 
 def preview(out_dir: Path, files: Mapping[str, str], target: str) -> Plan:
     """What a write would do (for --check and --diff): reads the directory, writes nothing."""
     check_paths(files)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(Problem(f"output path {out_dir} exists and is not a directory", FLAG))
-    return plan(out_dir, _encode(files), target)
+    _check_output(out_dir)
+    try:
+        return plan(out_dir, _encode(files), target)
+    except OSError as exc:
+        raise UserError(Problem(f"cannot read {exc.filename or out_dir}: {exc.strerror}", FLAG)) from None
 
 
 def write(
@@ -83,7 +73,6 @@ def write(
     target: str,
     sensitive: Collection[str] | None = None,
     force: bool = False,
-    strategy: Strategy = "auto",
 ) -> WriteResult:
     """Write one target's files under `out_dir`, all together; raise UserError on conflicts.
 
@@ -98,31 +87,37 @@ def write(
     check_rendered(files, target)  # the last guard: nothing secret reaches the disk
     data = _encode(files)
     modes = {rel: commit.SECRET_MODE if rel in sensitive else commit.FILE_MODE for rel in data}
-    out = _prepare(out_dir)
     try:
-        with _locked(out):
-            commit.recover(out)
-            todo = plan(out, data, target, display=out_dir)
+        root = _prepare(out_dir)
+        with _locked(root.path):
+            try:
+                notes = commit.recover(root, force)
+            except commit.BadJournal as exc:
+                raise UserError(Problem(
+                    f"{out_dir}: {exc}; stackgen did not apply it", FLAG,
+                    hint="it may have been planted (a commit or an archive); pass --force "
+                         f"to discard it, or delete {out_dir / commit.COMMIT}",
+                )) from None
+            todo = plan(root.path, data, target, display=out_dir)
             problems = list(todo.blocked) + ([] if force else list(todo.conflicts))
             if problems:
                 raise UserError(problems)
-            written = tuple(e.path for e in todo.changes if e.action != "delete")
-            removed = tuple(e.path for e in todo.changes if e.action == "delete")
             unchanged = tuple(e.path for e in todo.entries if e.action == "keep")
             if todo.up_to_date:
-                commit.set_modes(out, modes)
-                return WriteResult(out_dir, (), (), unchanged, "none")
-            notes = None
-            if strategy != "in-place":
-                notes = commit.by_exchange(out, todo, data, modes, required=strategy == "exchange")
-            used: Literal["exchange", "in-place"] = "exchange"
-            if notes is None:
-                commit.in_place(out, todo, data, modes)
-                used, notes = "in-place", []
-            return WriteResult(out_dir, written, removed, unchanged, used, tuple(notes))
-    except OSError as exc:
-        where = exc.filename or out_dir
-        raise UserError(Problem(f"cannot write {where}: {exc.strerror or exc}", FLAG)) from None
+                for rel, mode in modes.items():
+                    commit.set_mode(root, rel, mode)
+                return WriteResult(out_dir, (), (), unchanged, tuple(notes))
+            written = tuple(e.path for e in todo.changes if e.action != "delete")
+            deletes = {e.path: sha256(e.disk) for e in todo.changes
+                       if e.action == "delete" and e.disk is not None}
+            data = {**{rel: data[rel] for rel in written}, MANIFEST: todo.manifest.dumps().encode()}
+            journal = commit.Journal((*written, MANIFEST), deletes, modes)
+            notes += commit.commit(root, data, journal)
+            return WriteResult(out_dir, written, tuple(deletes), unchanged, tuple(notes))
+    except (OSError, Unsafe) as exc:
+        where = getattr(exc, "filename", None) or out_dir
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise UserError(Problem(f"cannot write {where}: {why}", FLAG)) from None
 
 
 def _encode(files: Mapping[str, str]) -> dict[str, bytes]:
@@ -130,35 +125,50 @@ def _encode(files: Mapping[str, str]) -> dict[str, bytes]:
     return {rel: text.encode("utf-8") for rel, text in files.items()}
 
 
-def _prepare(out_dir: Path) -> Path:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(Problem(f"output path {out_dir} exists and is not a directory", FLAG))
+def _check_output(out_dir: Path) -> None:
+    """Refuse output directories no build should write into."""
+    if any(len(os.fsencode(part)) > NAME_MAX for part in out_dir.parts):
+        raise UserError(Problem(f"{str(out_dir)[:80]}... has a name longer than {NAME_MAX} "
+                                "bytes, more than a file system allows", FLAG))
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        real = out_dir.resolve()
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UserError(Problem(f"output path {out_dir} exists and is not a directory", FLAG))
+    except OSError as exc:
+        raise UserError(Problem(f"cannot use {out_dir}: {exc.strerror}", FLAG)) from None
+    home = Path(os.environ.get("HOME") or "/").resolve()
+    if real in (Path(real.anchor), home):
+        raise UserError(Problem(
+            f"{out_dir} is {'the root directory' if real == Path(real.anchor) else 'your home directory'}; "
+            "stackgen writes its files and manifest only into a folder of their own", FLAG,
+            hint="give -o a dedicated directory, e.g. deploy/swarm",
+        ))
+
+
+def _prepare(out_dir: Path) -> Root:
+    """The output directory, created with 0755 folders whatever the umask."""
+    _check_output(out_dir)
+    real = out_dir.resolve()  # a symlinked output directory: write into the real one
+    try:
+        missing = [p for p in (real, *real.parents) if not p.exists()]
+        for path in reversed(missing):
+            try:
+                os.mkdir(path, commit.DIR_MODE)
+            except FileExistsError:  # another run made it meanwhile; the lock sorts them out
+                continue
+            os.chmod(path, commit.DIR_MODE)
     except OSError as exc:
         raise UserError(Problem(f"cannot create {out_dir}: {exc.strerror}", FLAG)) from None
-    return out_dir.resolve()  # a symlinked output directory: swap the real one, keep the link
+    return Root.of(real)
 
 
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
+    import fcntl
+
+    fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock, the rest still holds
-        yield
-        return
-    while True:
-        fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            now, held = os.stat(out), os.fstat(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-        if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):
-            break
-        os.close(fd)  # another run swapped the directory while we waited: lock the new one
-    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)

@@ -1,4 +1,7 @@
-"""The writer: all files or none, the manifest, hand edits, stale files, modes, SIGKILL."""
+"""The writer: all files or none, the manifest, hand edits, stale files, modes, SIGKILL.
+
+Confinement of planted manifests and journals, mount points and kill -9 at every step of
+a commit are in tests/test_writer_hostile.py."""
 
 from __future__ import annotations
 
@@ -7,25 +10,22 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from stackgen import commit
-from stackgen.commit import PAUSE_ENV
 from stackgen.errors import UserError
 from stackgen.outdir import MANIFEST, sha256
 from stackgen.writer import WriteResult, check_paths, write
 
-STRATEGIES = ["exchange", "in-place"]
 OLD = {"stack.yml": "old stack\n", "data/config.toml": "token = \"${T}\"\n"}
 NEW = {"stack.yml": "new stack\n", "proc/config.toml": "token = \"${P}\"\n"}
 
 
-def put(out: Path, files: dict[str, str], strategy: str = "auto", **kw: object) -> WriteResult:
+def put(out: Path, files: dict[str, str], **kw: object) -> WriteResult:
     sensitive = {p for p in files if p.endswith("config.toml")}
-    return write(out, files, target="swarm", sensitive=sensitive, strategy=strategy, **kw)  # type: ignore[arg-type]
+    return write(out, files, target="swarm", sensitive=sensitive, **kw)  # type: ignore[arg-type]
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -44,11 +44,10 @@ def mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_writes_files_and_manifest(tmp_path: Path, strategy: str) -> None:
+def test_writes_files_and_manifest(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = put(out, OLD, strategy)
-    assert result.strategy == strategy and set(result.written) == set(OLD)
+    result = put(out, OLD)
+    assert set(result.written) == set(OLD) and not result.up_to_date
     assert {k: v for k, v in tree(out).items() if k != MANIFEST} == {
         k: v.encode() for k, v in OLD.items()
     }
@@ -60,13 +59,12 @@ def test_writes_files_and_manifest(tmp_path: Path, strategy: str) -> None:
     assert not [p for p in out.iterdir() if p.name.startswith(".stackgen-") and p.name != MANIFEST]
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("mask", [0o077, 0o000, 0o022])
-def test_modes_ignore_umask(tmp_path: Path, strategy: str, mask: int) -> None:
+def test_modes_ignore_umask(tmp_path: Path, mask: int) -> None:
     old = os.umask(mask)
     try:
-        put(tmp_path, OLD, strategy)
-        put(tmp_path, NEW, strategy)
+        put(tmp_path, OLD)
+        put(tmp_path, NEW)
     finally:
         os.umask(old)
     assert mode(tmp_path / "proc/config.toml") == 0o600
@@ -79,21 +77,20 @@ def test_up_to_date_build_touches_nothing_but_fixes_modes(tmp_path: Path) -> Non
     (tmp_path / "data/config.toml").chmod(0o666)
     before = (tmp_path / "stack.yml").stat().st_ino, tmp_path.stat().st_ino
     result = put(tmp_path, OLD)
-    assert result.strategy == "none" and result.written == ()
+    assert result.up_to_date and result.written == ()
     assert ((tmp_path / "stack.yml").stat().st_ino, tmp_path.stat().st_ino) == before
     assert mode(tmp_path / "data/config.toml") == 0o600
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_stale_files_go_and_files_of_yours_stay(tmp_path: Path, strategy: str) -> None:
+def test_stale_files_go_and_files_of_yours_stay(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    put(out, OLD, strategy)
+    put(out, OLD)
     (out / "NOTES.md").write_text("mine\n")
     (out / "data/extra.txt").write_text("mine too\n")
     (out / "empty").mkdir()
     (out / "latest").symlink_to("stack.yml")
     inode = (out / "NOTES.md").stat().st_ino
-    result = put(out, NEW, strategy)
+    result = put(out, NEW)
     assert result.removed == ("data/config.toml",)
     files = tree(out)
     assert files["NOTES.md"] == b"mine\n" and files["data/extra.txt"] == b"mine too\n"
@@ -103,24 +100,22 @@ def test_stale_files_go_and_files_of_yours_stay(tmp_path: Path, strategy: str) -
     assert set(json.loads(files[MANIFEST])["files"]) == set(NEW)
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_directories_emptied_by_stale_files_are_removed(tmp_path: Path, strategy: str) -> None:
-    put(tmp_path, {"a/b/c.txt": "x\n", "top.txt": "y\n"}, strategy)
-    put(tmp_path, {"top.txt": "y\n"}, strategy)
+def test_directories_emptied_by_stale_files_are_removed(tmp_path: Path) -> None:
+    put(tmp_path, {"a/b/c.txt": "x\n", "top.txt": "y\n"})
+    put(tmp_path, {"top.txt": "y\n"})
     assert not (tmp_path / "a").exists()
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_hand_edited_file_is_refused_then_forced(tmp_path: Path, strategy: str) -> None:
-    put(tmp_path, OLD, strategy)
+def test_hand_edited_file_is_refused_then_forced(tmp_path: Path) -> None:
+    put(tmp_path, OLD)
     (tmp_path / "stack.yml").write_text("my tweak\n")
     with pytest.raises(UserError) as err:
-        put(tmp_path, NEW, strategy)
+        put(tmp_path, NEW)
     message = str(err.value)
     assert "stack.yml" in message and "edited by hand" in message and "--force" in message
     assert (tmp_path / "stack.yml").read_text() == "my tweak\n"
     assert (tmp_path / "data/config.toml").exists(), "a refused build changes nothing"
-    put(tmp_path, NEW, strategy, force=True)
+    put(tmp_path, NEW, force=True)
     assert (tmp_path / "stack.yml").read_text() == "new stack\n"
 
 
@@ -188,33 +183,16 @@ def test_symlinked_output_directory_stays_a_symlink(tmp_path: Path) -> None:
     real = tmp_path / "real"
     real.mkdir()
     (tmp_path / "link").symlink_to(real)
-    put(tmp_path / "link", OLD, "exchange")
-    put(tmp_path / "link", NEW, "exchange")
+    put(tmp_path / "link", OLD)
+    put(tmp_path / "link", NEW)
     assert (tmp_path / "link").is_symlink() and (real / "proc/config.toml").is_file()
 
 
-def test_auto_commits_in_place_when_the_output_holds_the_working_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_output_holding_the_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert put(Path("."), OLD).strategy == "in-place"
-    assert put(Path("."), NEW).strategy == "in-place"
+    put(Path("."), OLD)
+    put(Path("."), NEW)
     assert tree(tmp_path)["stack.yml"] == b"new stack\n"
-    (tmp_path / "sub").mkdir()
-    assert put(tmp_path / "sub", OLD).strategy == "exchange"
-
-
-def test_auto_falls_back_to_in_place_where_the_filesystem_cannot_swap(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def cannot(a: Path, b: Path) -> None:
-        raise commit.CannotSwap("EINVAL")
-
-    monkeypatch.setattr(commit, "exchange", cannot)
-    put(tmp_path / "out", OLD)
-    assert put(tmp_path / "out", NEW).strategy == "in-place"
-    assert tree(tmp_path / "out")["stack.yml"] == b"new stack\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_files_you_save_while_a_build_is_staged_are_not_lost(
@@ -224,14 +202,14 @@ def test_files_you_save_while_a_build_is_staged_are_not_lost(
     put(out, OLD)
     (out / "notes.md").write_text("v1\n")
 
-    def person_at_work(phase: str) -> None:
-        if phase == "staged":  # after the old tree was read, before the swap
+    def person_at_work(step: str) -> None:
+        if step == "journal":  # staged, not yet committed
             (out / "new-file.txt").write_text("created meanwhile\n")
             (out / "tmp-save").write_text("v2\n")
             os.replace(out / "tmp-save", out / "notes.md")  # how editors save
 
-    monkeypatch.setattr(commit, "checkpoint", person_at_work)
-    assert put(out, NEW, "exchange").notes == ()
+    monkeypatch.setattr(commit, "_checkpoint", person_at_work)
+    assert put(out, NEW).notes == ()
     files = tree(out)
     assert files["new-file.txt"] == b"created meanwhile\n" and files["notes.md"] == b"v2\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
@@ -256,99 +234,37 @@ def test_file_inside_a_file_is_a_bug() -> None:
         check_paths({"a": "", "a/b": ""})
 
 
-# --- SIGKILL in the middle of a write ---------------------------------------------------
+# --- SIGKILL in the middle of a write (every step: tests/test_writer_hostile.py) -----
 
-CHILD = """
-import json, sys
-from pathlib import Path
-from stackgen.writer import write
-files = json.loads(sys.argv[2])
-write(Path(sys.argv[1]), files, target="swarm", strategy=sys.argv[3])
+CLI_CHILD = """
+import os, signal, sys
+from stackgen import commit, cli
+at = sys.argv[1]
+def checkpoint(step):
+    if step == at:
+        os.kill(os.getpid(), signal.SIGKILL)
+commit._checkpoint = checkpoint
+sys.argv = ["stackgen", *sys.argv[2:]]
+cli.main()
 """
 
 
-def killed_at(phase: str, out: Path, files: dict[str, str], strategy: str) -> None:
-    """Run a writer in a child process, SIGKILL it when it reaches `phase`."""
-    marker = out.parent / f"{phase}.reached"
-    env = {**os.environ, PAUSE_ENV: f"{phase}:{marker}"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(out), json.dumps(files), strategy], env=env
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not marker.exists():
-            assert child.poll() is None, "the writer finished before reaching the checkpoint"
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    finally:
-        if child.poll() is None:
-            child.kill()
-    marker.unlink()
-
-
-BIG_OLD = {f"node{i:03}/config.toml": f"old {i}\n" * 50 for i in range(20)}
-BIG_NEW = {f"node{i:03}/config.toml": f"new {i}\n" * 50 for i in range(20)}
-
-
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_kill_while_staging_leaves_the_previous_output(tmp_path: Path, strategy: str) -> None:
+@pytest.mark.parametrize("step", ["journal", "replace"])
+def test_cli_killed_mid_build(tmp_path: Path, step: str) -> None:
     out = tmp_path / "out"
-    put(out, BIG_OLD, strategy)
-    (out / "mine.txt").write_text("mine\n")
+    cmd = ["build", "preproc", "-t", "swarm", "-o", str(out)]
+    subprocess.run([sys.executable, "-m", "stackgen", *cmd], check=True, capture_output=True)
     before = tree(out)
-    killed_at("staged", out, BIG_NEW, strategy)
-    visible = {k: v for k, v in tree(out).items() if not k.startswith(".stackgen-tx/")}
-    assert visible == before, "the previous output is intact, byte for byte"
-    put(out, BIG_NEW, strategy)  # the next run cleans up what the killed one left
-    assert tree(out)["node007/config.toml"] == BIG_NEW["node007/config.toml"].encode()
-    assert tree(out)["mine.txt"] == b"mine\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    changed = [*cmd, "--set", "manager.concurrent=9"]
+    child = subprocess.run([sys.executable, "-c", CLI_CHILD, step, *changed], capture_output=True)
+    assert child.returncode == -signal.SIGKILL
+    if step == "journal":  # before the commit point: the previous output, byte for byte
+        assert {k: v for k, v in tree(out).items() if not k.startswith(".stackgen-tx/")} == before
+    check = [sys.executable, "-m", "stackgen", *changed, "--check"]
+    assert subprocess.run(check, capture_output=True).returncode == 1
+    subprocess.run([sys.executable, "-m", "stackgen", *changed], check=True, capture_output=True)
+    assert subprocess.run(check, capture_output=True).returncode == 0
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".stackgen-")) == [MANIFEST]
-
-
-def test_kill_after_the_swap_leaves_the_new_output(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    put(out, BIG_OLD, "exchange")
-    killed_at("exchanged", out, BIG_NEW, "exchange")
-    files = tree(out)
-    assert all(files[p] == t.encode() for p, t in BIG_NEW.items())
-    put(out, BIG_NEW, "exchange")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "the stray old tree is gone"
-
-
-def test_kill_after_an_in_place_commit_is_rolled_forward(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    put(out, BIG_OLD, "in-place")
-    killed_at("applying", out, BIG_NEW, "in-place")
-    half = tree(out)
-    assert half["node000/config.toml"] == BIG_NEW["node000/config.toml"].encode()
-    assert half["node019/config.toml"] == BIG_OLD["node019/config.toml"].encode()
-    # any later run finishes the committed write first: here one that changes nothing more
-    result = put(out, BIG_NEW, "in-place")
-    assert result.strategy == "none"
-    files = tree(out)
-    assert all(files[p] == t.encode() for p, t in BIG_NEW.items())
-    assert not (out / ".stackgen-commit").exists()
-
-
-def test_cli_killed_mid_build_leaves_the_previous_output(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "stackgen", "build", "preproc", "-t", "swarm", "-o", str(out)]
-    subprocess.run(cmd, check=True, capture_output=True)
-    before = tree(out)
-    marker = tmp_path / "marker"
-    env = {**os.environ, PAUSE_ENV: f"staged:{marker}"}
-    child = subprocess.Popen([*cmd, "--set", "manager.concurrent=9"], env=env,
-                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    child.kill()
-    child.wait()
-    assert marker.exists()
-    assert tree(out) == before
 
 
 RACER = """

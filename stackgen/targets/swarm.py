@@ -101,6 +101,21 @@ def _service(fleet: Fleet, manager: Manager, config_key: str) -> dict[str, Any]:
     return service
 
 
+def _add_secret(secrets: dict[str, Any], key: str, spec: dict[str, Any], what: str) -> None:
+    # node `runner-token-x` and runner `x-config` would both be `runner-token-x-config`:
+    # one would silently replace the other (issue 12)
+    same_name = [k for k, s in secrets.items() if s["name"] == spec["name"] and k != key]
+    if same_name or secrets.get(key, spec) != spec:
+        from ..errors import Origin, Problem, UserError
+
+        raise UserError(Problem(
+            f"swarm secret {key!r} ({what}) has the name of another secret of this stack",
+            Origin("flag", "--target swarm"),
+            hint="rename the node or the runner so that neither name ends where the other begins",
+        ))
+    secrets[key] = spec
+
+
 def render(fleet: Fleet) -> dict[str, str]:
     files: dict[str, str] = {}
     services: dict[str, Any] = {}
@@ -110,13 +125,14 @@ def render(fleet: Fleet) -> dict[str, str]:
         toml = docker_config(fleet, manager, TOML_HEADER)
         files[toml_path] = toml
         key = f"{manager.name}-config"
-        secrets[key] = {
+        _add_secret(secrets, key, {
             "file": f"./{toml_path}",
             "name": f"gitlab-runner-{manager.name}-config-{content_hash(toml)}",
-        }
+        }, f"the config.toml of node {manager.name!r}")
         services[f"runner-{manager.name}"] = _service(fleet, manager, key)
         for token in token_secrets(manager):
-            secrets[token.key] = {"external": True, "name": secret_name(token.runner)}
+            _add_secret(secrets, token.key, {"external": True, "name": secret_name(token.runner)},
+                        f"the token of runner {token.runner!r}")
     stack: dict[str, Any] = {
         "version": "3.8",
         "services": services,
