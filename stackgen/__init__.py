@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .api import (
+    from stackgen.api import (
         Explanation,
         ProfileSummary,
         build,
@@ -26,23 +26,23 @@ if TYPE_CHECKING:
         render,
         write,
     )
-    from .composition import Composition, compose
-    from .errors import Finding, Problem, StackgenError, UserError
-    from .model import Certificate, Fleet, Manager, Node, Runner, Service, Volume
+    from stackgen.errors import Finding, Problem, StackgenError, UserError
+    from stackgen.fleet.assemble import Composition, assemble
+    from stackgen.model import Certificate, Fleet, Manager, Node, Runner, Service, Volume
 
 _HOMES = {
-    ".api": ("Explanation", "ProfileSummary", "build", "drift", "explain", "generate",
+    "stackgen.api": ("Explanation", "ProfileSummary", "build", "drift", "explain", "generate",
              "list_profiles", "list_targets", "render", "write"),
-    ".composition": ("Composition", "compose"),
-    ".errors": ("Finding", "Problem", "StackgenError", "UserError"),
-    ".model": ("Certificate", "Fleet", "Manager", "Node", "Runner", "Service", "Volume"),
+    "stackgen.fleet.assemble": ("Composition", "assemble"),
+    "stackgen.errors": ("Finding", "Problem", "StackgenError", "StackgenWarning", "UserError"),
+    "stackgen.model": ("Certificate", "Fleet", "Manager", "Node", "Runner", "Service", "Volume"),
 }
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     "Certificate", "Composition", "Explanation", "Finding", "Fleet", "Manager", "Node", "Problem",
-    "ProfileSummary", "Runner", "Service", "StackgenError", "UserError", "Volume", "build",
-    "compose", "drift", "explain", "generate", "list_profiles", "list_targets", "render", "write",
+    "ProfileSummary", "Runner", "Service", "StackgenError", "StackgenWarning", "UserError", "Volume",
+    "assemble", "build", "drift", "explain", "generate", "list_profiles", "list_targets", "render", "write",
 ]
 __version__ = "0.1.0"
 
@@ -51,7 +51,7 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'stackgen' has no attribute {name!r}")
-    value = getattr(import_module(module, __name__), name)
+    value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 

@@ -1,5 +1,5 @@
 """`python -m stackgen`: the same command as the `stackgen` script."""
 
-from .cli import main
+from stackgen.cli import main
 
 main(prog_name="stackgen")

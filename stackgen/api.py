@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .composition import Composition, compose
-from .errors import Origin, Problem, UserError, did_you_mean
-from .located import Val, dotted
-from .merge import is_ordered_list
-from .model import Fleet
-from .targets import TARGETS, renderer
+from stackgen.errors import Origin, Problem, SecretLeak, UserError, did_you_mean
+from stackgen.fleet.assemble import Composition, assemble
+from stackgen.fleet.merge import is_ordered_list
+from stackgen.layers.located import Val, dotted
+from stackgen.model import Fleet
+from stackgen.targets import TARGETS, renderer
 
 if TYPE_CHECKING:
-    from .outdir import Plan
-    from .writer import WriteResult
+    from stackgen.output.outdir import Plan
+    from stackgen.output.writer import WriteResult
 
 PathLike = str | Path
 
@@ -54,8 +54,19 @@ def build(
     sets: Sequence[str] = (),
     profile_dirs: Sequence[PathLike] = (),
 ) -> Fleet:
-    """Compose profiles with the site file and overrides into the model."""
-    return compose(profiles, site, sets, profile_dirs).fleet
+    """Compose profiles with the site file and overrides into the model. Warnings (lint,
+    expiring certificates) are issued as `StackgenWarning`s; `assemble()` returns them."""
+    return _warned(assemble(profiles, site, sets, profile_dirs)).fleet
+
+
+def _warned(composition: Composition) -> Composition:
+    import warnings
+
+    from stackgen.errors import StackgenWarning
+
+    for finding in composition.findings:
+        warnings.warn(str(finding), StackgenWarning, stacklevel=3)
+    return composition
 
 
 def render(fleet: Fleet, target: str) -> dict[str, str]:
@@ -68,16 +79,31 @@ def render(fleet: Fleet, target: str) -> dict[str, str]:
                 hint=did_you_mean(target, TARGETS) or f"targets: {', '.join(TARGETS)}",
             )
         )
-    from .validate import fleet_problems
+    from stackgen.fleet.validate import fleet_problems
 
-    problems = fleet_problems(fleet)  # a model made by hand gets the checks compose() runs
+    problems = fleet_problems(fleet)  # a model made by hand gets the checks assemble() runs
     if problems:
         raise UserError(problems)
     files = renderer(target)(fleet)
-    from .secrets import check_rendered
-
     check_rendered(files, target)  # no secret value leaves stackgen, printed or written
     return files
+
+
+def check_rendered(files: Mapping[str, str], target: str) -> None:
+    """Refuse output that carries a secret value; this is stackgen's last line of defence."""
+    from stackgen.secrets import secret_hits
+
+    problems = [
+        Problem(
+            f"{rel}:{line}: the rendered {target} output contains a {kind}; stackgen refuses to "
+            "write secret values (this is a bug or a value that slipped past the input check: "
+            "please report it)",
+            Origin("flag", f"--target {target}"),
+        )
+        for rel, line, kind in secret_hits(files)
+    ]
+    if problems:
+        raise SecretLeak(problems)
 
 
 def generate(
@@ -88,7 +114,25 @@ def generate(
     profile_dirs: Sequence[PathLike] = (),
 ) -> dict[str, str]:
     """build() then render(): every file one target needs."""
-    return render(build(profiles, site, sets, profile_dirs), target)
+    return render_composition(_warned(assemble(profiles, site, sets, profile_dirs)), target)
+
+
+def render_composition(composition: Composition, target: str) -> dict[str, str]:
+    """render() for an assembled build: what a target refuses is named with the file:line
+    its value came from (targets see only the model, which keeps no positions)."""
+    try:
+        return render(composition.fleet, target)
+    except SecretLeak:
+        raise
+    except UserError as exc:
+        from dataclasses import replace
+
+        from stackgen.fleet.validate import locator
+
+        where = locator(composition.tree, composition.runners)
+        raise UserError(
+            [p if p.origin or not p.key else replace(p, origin=where(p.key)) for p in exc.problems]
+        ) from None
 
 
 def write(
@@ -96,15 +140,18 @@ def write(
 ) -> WriteResult:
     """Write one target's files under `out_dir`, all or none, as `stackgen build` does:
     hand-edited or foreign files are refused unless `force`, stale ones removed."""
-    from .writer import write as write_files
+    from stackgen.output.writer import write as write_files
+    from stackgen.targets import sensitive_files
 
-    return write_files(_out(out_dir), files, target=target, force=force)
+    check_rendered(files, target)  # the last guard: nothing secret reaches the disk
+    return write_files(_out(out_dir), files, target=target,
+                       sensitive=sensitive_files(target, files), force=force)
 
 
 def drift(out_dir: PathLike, files: Mapping[str, str], target: str) -> Plan:
     """What writing would change, reading only (`stackgen build --check`): `.changes`,
     `.diff()` and `.summary()`."""
-    from .writer import preview
+    from stackgen.output.writer import preview
 
     return preview(_out(out_dir), files, target)
 
@@ -117,7 +164,7 @@ def _out(out_dir: PathLike) -> Path:
 
 def list_profiles(profile_dirs: Sequence[PathLike] = ()) -> list[ProfileSummary]:
     """Every profile that can be named, user profiles first shadowing built-ins."""
-    from .profiles import discover, read_profile
+    from stackgen.layers.profiles import discover, read_profile
 
     out = []
     for name, info in sorted(discover(profile_dirs).items()):
@@ -161,7 +208,7 @@ def explain(
     profile_dirs: Sequence[PathLike] = (),
 ) -> list[Explanation]:
     """Resulting values and where each came from, optionally only under `key`."""
-    rows = explanations(compose(profiles, site, sets, profile_dirs))
+    rows = explanations(assemble(profiles, site, sets, profile_dirs))
     if key is None:
         return rows
     picked = [r for r in rows if r.key == key or r.key.startswith((key + ".", key + "["))]

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from .targets import TARGETS
+from stackgen.targets import TARGETS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,7 +23,7 @@ EXIT_DRIFT, EXIT_INPUT, EXIT_BUG = 1, 2, 3
 
 
 def _say(kind: str, text: object) -> None:
-    from .secrets import redact
+    from stackgen.secrets import redact
 
     click.echo(redact(f"stackgen: {kind}: {text}"), err=True)
 
@@ -77,7 +77,7 @@ class _Choice(click.Choice):  # type: ignore[type-arg]
         try:
             return super().convert(value, param, ctx)
         except click.BadParameter:
-            from .errors import did_you_mean
+            from stackgen.errors import did_you_mean
 
             hint = did_you_mean(str(value), [str(c) for c in self.choices])
             choices = ", ".join(str(c) for c in self.choices)
@@ -105,7 +105,7 @@ class _Main(click.Group):
         except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug, whatever it is: say so in one line
-            from .errors import UserError
+            from stackgen.errors import UserError
 
             if isinstance(exc, UserError) and not _debug(ctx):
                 _fail(exc.problems)
@@ -132,7 +132,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _run(ctx: click.Context, action: Callable[[], None]) -> None:
-    from .errors import UserError
+    from stackgen.errors import UserError
 
     try:
         action()
@@ -165,17 +165,17 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
     """Generate the files of TARGET for PROFILES."""
 
     def action() -> None:
-        from .api import render
-        from .composition import compose
+        from stackgen.api import render_composition
+        from stackgen.fleet.assemble import assemble
 
         if to_stdout and (check or show_diff):
-            from .errors import Origin, Problem, UserError
+            from stackgen.errors import Origin, Problem, UserError
 
             raise UserError(Problem("--stdout cannot be combined with --check or --diff",
                                     Origin("flag", "--stdout")))
-        composition = compose(profiles, site, sets, profile_dirs)
+        composition = assemble(profiles, site, sets, profile_dirs)
         _warn(composition.findings)
-        files = render(composition.fleet, target)
+        files = render_composition(composition, target)
         if to_stdout:
             for rel, text in files.items():
                 if len(files) > 1:
@@ -193,8 +193,8 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
 
 def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> None:
     """--check / --diff: compare the output directory with the build, write nothing."""
-    from .secrets import redact
-    from .writer import preview
+    from stackgen.output.writer import preview
+    from stackgen.secrets import redact
 
     plan = preview(out_dir, files, target)
     _warn([p for p in plan.conflicts if not p.key])  # a damaged manifest, another target
@@ -213,9 +213,12 @@ def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> No
 
 
 def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> None:
-    from .writer import write
+    from stackgen.output.writer import write
+    from stackgen.targets import sensitive_files
 
-    result = write(out_dir, files, target=target, force=force)
+    # `files` come from render_composition, which refused any secret value in them
+    result = write(out_dir, files, target=target, sensitive=sensitive_files(target, files),
+                   force=force)
     _warn(result.notes)
     if result.up_to_date:
         click.echo(f"stackgen: {out_dir} is up to date ({len(result.unchanged)} file(s))", err=True)
@@ -236,7 +239,7 @@ def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...]) -> None:
     """Show the profiles (built-in and user) and the targets."""
 
     def action() -> None:
-        from .api import list_profiles, list_targets
+        from stackgen.api import list_profiles, list_targets
 
         summaries = list_profiles(profile_dirs)
         width = max((len(s.name) for s in summaries), default=0)
@@ -261,8 +264,8 @@ def explain(ctx: click.Context, args: tuple[str, ...], site: Path | None, sets: 
     """Show each resulting value and where it came from (file:line, --set or default)."""
 
     def action() -> None:
-        from .api import explain as explain_values
-        from .profiles import discover
+        from stackgen.api import explain as explain_values
+        from stackgen.layers.profiles import discover
 
         known = discover(profile_dirs)
         profiles, key = list(args), None
@@ -283,23 +286,22 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
     """Check PROFILES with the site file and render every target, writing nothing."""
 
     def action() -> None:
-        from .composition import compose
-        from .errors import UserError
-        from .secrets import check_rendered
-        from .targets import renderer
+        from stackgen.api import render_composition
+        from stackgen.errors import SecretLeak, UserError
+        from stackgen.fleet.assemble import assemble
 
-        composition = compose(profiles, site, sets, profile_dirs)
+        composition = assemble(profiles, site, sets, profile_dirs)
         _warn(composition.findings)
         refused: dict[str, UserError] = {}
         for target in TARGETS:
             try:
-                files = renderer(target)(composition.fleet)
+                render_composition(composition, target)  # secrets checked there: an error
+            except SecretLeak:
+                raise
             except UserError as refusal:
                 # a target may refuse what its consumer cannot do (helm: the docker socket);
                 # the profiles are still valid for the other targets
                 refused[target] = refusal
-                continue
-            check_rendered(files, target)  # a leaked secret is an error, never a warning
         if len(refused) == len(TARGETS):
             _fail([p for error in refused.values() for p in error.problems])
         for target, error in refused.items():
@@ -315,6 +317,6 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
               help="Which file's schema to print.")
 def schema(kind: str) -> None:
     """Print the JSON Schema of profile or site files (for editors and CI)."""
-    from .schema import schema_json
+    from stackgen.layers.schema import schema_json
 
     click.echo(schema_json(kind), nl=False)

@@ -69,13 +69,18 @@ class Problem:
         text = " ".join(parts)
         if self.hint:
             text += f" ({self.hint})"
-        from .secrets import redact  # no message repeats a secret, whatever it quotes
+        from stackgen.secrets import redact  # no message repeats a secret, whatever it quotes
 
         return redact(text)
 
 
 class StackgenError(Exception):
     """Root of every error stackgen raises on purpose."""
+
+
+class StackgenWarning(UserWarning):
+    """A `Finding` as a Python warning, for library callers of `build()` and `generate()`
+    (`assemble()` returns the findings as data instead)."""
 
 
 class UserError(StackgenError):
@@ -88,6 +93,10 @@ class UserError(StackgenError):
             problems = [problems]
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SecretLeak(UserError):
+    """A rendered file would carry a secret value: never a mere refusal by one target."""
 
 
 class Problems:

@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from stackgen import model as m
-from stackgen.fleet_builder import image_family
+from stackgen.fleet.builder import image_family
 from stackgen.resources import data_dir
 
 # Characters that mean something to YAML, TOML, compose, Helm tpl, Dockerfiles or shells.

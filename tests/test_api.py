@@ -25,7 +25,7 @@ def test_cli_start_up_imports_nothing_heavy() -> None:
     code = "import sys, stackgen.cli; print(' '.join(sorted(sys.modules)))"
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True).stdout.split())
-    heavy = {"jsonschema", "ruamel.yaml", "tomlkit", "jinja2", "cryptography", "stackgen.composition"}
+    heavy = {"jsonschema", "ruamel.yaml", "tomlkit", "jinja2", "cryptography", "stackgen.fleet.assemble"}
     assert not heavy & loaded
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stackgen.certs import covers, read_certificate
 from stackgen.cli import main
-from stackgen.composition import compose
 from stackgen.errors import Origin, UserError
+from stackgen.fleet.assemble import assemble
+from stackgen.layers.certs import covers, read_certificate
 from stackgen.model import Certificate
 from tests.certfactory import NOW, make, site_file, write
 
@@ -141,14 +141,14 @@ def test_missing_and_garbage_files(tmp_path: Path) -> None:
 
 def test_warnings_reach_the_composition(tmp_path: Path) -> None:
     write(tmp_path / "certs/ca.crt", make("Soon CA", ca=True, valid_days=5).pem())
-    findings = compose(["default", "self-signed-certs"], site_file(tmp_path)).findings
+    findings = assemble(["default", "self-signed-certs"], site_file(tmp_path)).findings
     assert any("expires on" in str(f) for f in findings)
 
 
 def test_gitlab_host_not_declared_is_a_warning(tmp_path: Path) -> None:
     write(tmp_path / "certs/ca.crt", make("CA", ca=True).pem())
     site = site_file(tmp_path, hosts=["harbor.test.org"])
-    findings = compose(["default", "self-signed-certs"], site).findings
+    findings = assemble(["default", "self-signed-certs"], site).findings
     assert any("no certificate lists gitlab.test.org" in str(f) for f in findings)
 
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 import stackgen
 from stackgen.cli import main
 from stackgen.errors import UserError
-from stackgen.outdir import MANIFEST
+from stackgen.output.outdir import MANIFEST
 from stackgen.targets import TARGETS, sensitive_files
 
 from .conftest import COMPOSED, ROLE_PROFILES

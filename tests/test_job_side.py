@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 import stackgen
-from stackgen import checks, lint
+from stackgen import checks
 from stackgen import model as m
 from stackgen.errors import UserError
+from stackgen.fleet import lint
 
 
 def _runner(fleet: m.Fleet, name: str) -> m.Runner:
@@ -166,7 +167,7 @@ def test_bake_ca_needs_the_image_and_the_trust() -> None:
 # --- one grammar, one function -----------------------------------------------------------
 
 def test_schema_formats_are_the_checkers() -> None:
-    from stackgen.schema import schema_json
+    from stackgen.layers.schema import schema_json
 
     text = schema_json("site") + schema_json("profile")
     for name in checks.FORMATS:

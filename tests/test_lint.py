@@ -8,11 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 import stackgen
-from stackgen import lint
 from stackgen import model as m
 from stackgen.cli import main
 from stackgen.errors import UserError
-from stackgen.profiles import discover, read_profile
+from stackgen.fleet import lint
+from stackgen.layers.profiles import discover, read_profile
+from stackgen.layers.waivers import RULES
 from tests.conftest import COMPOSED, ROLE_PROFILES, TARGETS
 
 
@@ -43,7 +44,7 @@ def _fleet(*runners: m.Runner) -> m.Fleet:
 def test_each_rule_fires(runner: m.Runner, rule: str, key: str) -> None:
     hits = lint.check(_fleet(runner))
     assert (rule, key) in [(h.rule, h.key) for h in hits]
-    assert all(h.rule in lint.RULES for h in hits)
+    assert all(h.rule in RULES for h in hits)
 
 
 def test_harmless_settings_are_quiet() -> None:
@@ -60,7 +61,7 @@ def test_harmless_settings_are_quiet() -> None:
 
 @pytest.mark.parametrize("profiles", [(p,) for p in ROLE_PROFILES] + COMPOSED, ids="+".join)
 def test_builtin_profiles_justify_what_they_need(profiles: tuple[str, ...]) -> None:
-    composition = stackgen.compose(list(profiles))
+    composition = stackgen.assemble(list(profiles))
     assert not [f for f in composition.findings if "lint rule" in f.message]
 
 
@@ -68,7 +69,7 @@ def test_builtin_waivers_name_rules_with_reasons() -> None:
     waived = set()
     for info in discover().values():
         for rule, why in read_profile(info).waivers:
-            assert rule in lint.RULES, (info.name, rule)
+            assert rule in RULES, (info.name, rule)
             assert len(why) >= 10
             waived.add(rule)
     assert {"privileged", "docker-socket", "unconfined", "devices", "host-paths"} <= waived
@@ -86,7 +87,7 @@ def _without_waivers(name: str, folder: Path) -> None:
 
 def test_unwaived_settings_become_warnings_with_their_origin(tmp_path: Path) -> None:
     _without_waivers("preproc", tmp_path / "p")
-    findings = stackgen.compose(["preproc"], profile_dirs=[tmp_path / "p"]).findings
+    findings = stackgen.assemble(["preproc"], profile_dirs=[tmp_path / "p"]).findings
     findings = tuple(f for f in findings if "lint rule" in f.message)
     rules = sorted(f.message.split("[lint rule ")[1].split(":")[0] for f in findings)
     assert rules == ["devices", "host-paths", "privileged", "unconfined", "unconfined"]
@@ -97,8 +98,8 @@ def test_unwaived_settings_become_warnings_with_their_origin(tmp_path: Path) -> 
 
 def test_warnings_never_change_the_output(tmp_path: Path) -> None:
     _without_waivers("preproc", tmp_path / "p")
-    plain = stackgen.compose(["preproc", "self-signed-certs"], profile_dirs=[tmp_path / "p"])
-    waived = stackgen.compose(["preproc", "self-signed-certs"])
+    plain = stackgen.assemble(["preproc", "self-signed-certs"], profile_dirs=[tmp_path / "p"])
+    waived = stackgen.assemble(["preproc", "self-signed-certs"])
     assert plain.findings and not waived.findings
     for target in TARGETS:
         try:
@@ -113,7 +114,7 @@ def test_a_waiver_covers_only_the_runners_its_profile_defines(tmp_path: Path) ->
     _user_profile(folder, "one", "runners:\n  one: {privileged: true}\n"
                   "waivers:\n  privileged: one builds containers with a dind service\n")
     _user_profile(folder, "two", "runners:\n  two: {privileged: true}\n")
-    findings = stackgen.compose(["one", "two"], profile_dirs=[folder]).findings
+    findings = stackgen.assemble(["one", "two"], profile_dirs=[folder]).findings
     assert [f.key for f in findings if "lint rule" in f.message] == ["runners.two.privileged"]
 
 
@@ -121,14 +122,14 @@ def test_a_capability_waiver_covers_every_runner(tmp_path: Path) -> None:
     folder = tmp_path / "p"
     _user_profile(folder, "gpu", "defaults:\n  devices: [/dev/nvidia0]\n"
                   "waivers:\n  devices: every runner here drives the node's GPU\n")
-    composition = stackgen.compose(["default", "gpu"], profile_dirs=[folder])
+    composition = stackgen.assemble(["default", "gpu"], profile_dirs=[folder])
     assert not [f for f in composition.findings if "lint rule" in f.message]
 
 
 def test_unknown_waiver_is_an_error_with_a_hint(tmp_path: Path) -> None:
     _user_profile(tmp_path / "p", "mine", "runners:\n  mine: {}\nwaivers:\n  privilegd: why it must run privileged\n")
     with pytest.raises(UserError) as caught:
-        stackgen.compose(["mine"], profile_dirs=[tmp_path / "p"])
+        stackgen.assemble(["mine"], profile_dirs=[tmp_path / "p"])
     (problem,) = caught.value.problems
     assert problem.hint == "did you mean 'privileged'?"
     assert str(problem.origin).endswith("mine.yaml:4:14")

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from stackgen.errors import DEFAULT, Origin
-from stackgen.located import Val, from_plain, load_yaml_text
-from stackgen.merge import fold
+from stackgen.fleet.merge import fold
+from stackgen.layers.located import Val, from_plain, load_yaml_text
 
 A = Origin("profile", "a.yaml", profile="a")
 B = Origin("profile", "b.yaml", profile="b")

@@ -75,7 +75,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_warns_when_the_site_ca_covers_gitlab_but_no_manager_trusts_it() -> None:
-    untrusted = stackgen.compose(["preproc"]).findings
+    untrusted = stackgen.assemble(["preproc"]).findings
     assert any("no runner manager in this build trusts it" in f.message for f in untrusted)
-    trusted = stackgen.compose(["preproc", "self-signed-certs"]).findings
+    trusted = stackgen.assemble(["preproc", "self-signed-certs"]).findings
     assert not any("trusts it" in f.message for f in trusted)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 import stackgen
 from stackgen import model as m
 from stackgen.errors import StackgenError, UserError
+from stackgen.fleet.validate import fleet_problems
 from stackgen.targets import TARGETS
-from stackgen.validate import fleet_problems
 from tests import reparse
 from tests.strategies import env_values, fleets, hostnames, images, paths, tags, text
 
@@ -191,7 +191,7 @@ def _to_yaml(value: Any) -> str:
 @budget(fast=100, thorough=1000)
 @given(st.text())
 def test_dollar_escape_round_trips(text: str) -> None:
-    from stackgen.emit.deploy import escape_dollars
+    from stackgen.targets.docker_host import escape_dollars
 
     assert reparse.interpolate(escape_dollars(text), set()) == text
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from stackgen.cli import main
-from stackgen.inputs import example_site_path
+from stackgen.layers.inputs import example_site_path
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -69,8 +69,8 @@ def test_readme_profile_example_builds(tmp_path: Path) -> None:
 
 def test_readme_site_example_is_a_valid_site_file() -> None:
     from stackgen.errors import Origin
-    from stackgen.located import load_yaml_text
-    from stackgen.schema import validate
+    from stackgen.layers.located import load_yaml_text
+    from stackgen.layers.schema import validate
 
     doc = load_yaml_text(_block("name: calgary"), Origin("site", "README.md"))
     assert validate(doc, "site", "README.md") == []

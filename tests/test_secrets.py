@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 import stackgen
+from stackgen.api import check_rendered
 from stackgen.cli import main
 from stackgen.errors import UserError
 from stackgen.model import Fleet
-from stackgen.secrets import SECRET_PATTERNS, check_rendered, find_secret
+from stackgen.secrets import SECRET_PATTERNS, find_secret
 from stackgen.targets import TARGETS, renderer
-from stackgen.writer import write
 
 # Made-up values in the real formats (a seed note pasted one exactly like RUNNER_AUTH).
 RUNNER_AUTH = "glrt-t1_Zx8kQ2mWv4LpN7rTb3Yc"
@@ -156,10 +156,10 @@ def test_rendered_output_is_guarded(target: str) -> None:
     assert "runner authentication token" in str(err.value) and RUNNER_AUTH not in str(err.value)
 
 
-def test_writer_refuses_secret_output_and_writes_nothing(tmp_path: Path) -> None:
+def test_writing_refuses_secret_output_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"config.toml:2: the rendered swarm output contains a "
                                         r"private key"):
-        write(tmp_path / "out", {"config.toml": "a = 1\n" + SECRETS["pem key"]}, target="swarm")
+        stackgen.write(tmp_path / "out", {"config.toml": "a = 1\n" + SECRETS["pem key"]}, "swarm")
     assert not (tmp_path / "out").exists()
 
 

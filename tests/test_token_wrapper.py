@@ -1,6 +1,6 @@
 """The swarm/compose entrypoint wrapper, run for real with sh against a temp dir.
 
-The wrapper (stackgen/emit/deploy.py) turns the config.toml template and one secret file per
+The wrapper (stackgen/targets/docker_host.py) turns the config.toml template and one secret file per
 token into the config.toml gitlab-runner reads. It runs here under every POSIX shell found
 (dash as /bin/sh, bash, and busybox: the Alpine runner image's sh and sed), once built
 directly with temp paths and once taken from the rendered stack.yml / compose.yml after the
@@ -18,8 +18,8 @@ import pytest
 from ruamel.yaml import YAML
 
 import stackgen
-from stackgen.emit.deploy import CONFIG_PATH, SECRETS_DIR, TEMPLATE_PATH, wrapper_script
-from stackgen.emit.runner_toml import docker_config
+from stackgen.targets.docker_host import CONFIG_PATH, SECRETS_DIR, TEMPLATE_PATH, wrapper_script
+from stackgen.targets.runner_config import docker_config
 from tests import reparse
 
 SHELLS = [

@@ -10,7 +10,7 @@ import stackgen
 from stackgen import checks
 from stackgen import model as m
 from stackgen.errors import UserError
-from stackgen.validate import fleet_problems
+from stackgen.fleet.validate import fleet_problems
 
 CASES: list[tuple[Callable[[str], checks.Bad], str, bool]] = [
     (checks.image_bad, "alpine:3.20", True),

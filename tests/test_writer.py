@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from stackgen import commit
 from stackgen.errors import UserError
-from stackgen.outdir import MANIFEST, sha256
-from stackgen.writer import WriteResult, check_paths, write
+from stackgen.output import commit
+from stackgen.output.outdir import MANIFEST, sha256
+from stackgen.output.writer import WriteResult, check_paths, write
 
 OLD = {"stack.yml": "old stack\n", "data/config.toml": "token = \"${T}\"\n"}
 NEW = {"stack.yml": "new stack\n", "proc/config.toml": "token = \"${P}\"\n"}
@@ -140,8 +140,8 @@ def test_file_stackgen_did_not_write_is_refused_unless_identical(tmp_path: Path)
 def test_other_target_in_the_same_directory_is_refused(tmp_path: Path) -> None:
     put(tmp_path, OLD)
     with pytest.raises(UserError, match="holds the 'swarm' build"):
-        write(tmp_path, NEW, target="helm")
-    write(tmp_path, NEW, target="helm", force=True)
+        write(tmp_path, NEW, target="helm", sensitive=())
+    write(tmp_path, NEW, target="helm", sensitive=(), force=True)
 
 
 def test_damaged_manifest_is_refused_then_forced(tmp_path: Path) -> None:
@@ -238,7 +238,8 @@ def test_file_inside_a_file_is_a_bug() -> None:
 
 CLI_CHILD = """
 import os, signal, sys
-from stackgen import commit, cli
+from stackgen import cli
+from stackgen.output import commit
 at = sys.argv[1]
 def checkpoint(step):
     if step == at:
@@ -270,10 +271,10 @@ def test_cli_killed_mid_build(tmp_path: Path, step: str) -> None:
 RACER = """
 import json, sys
 from pathlib import Path
-from stackgen.writer import write
+from stackgen.output.writer import write
 out, files = Path(sys.argv[1]), json.loads(sys.argv[2])
 for _ in range(8):
-    write(out, files, target="swarm", force=True)
+    write(out, files, target="swarm", sensitive={"proc/config.toml"}, force=True)
 """
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stackgen import commit
 from stackgen.cli import main
-from stackgen.confine import Root
 from stackgen.errors import UserError
-from stackgen.outdir import MANIFEST, sha256
-from stackgen.writer import WriteResult, preview, write
+from stackgen.output import commit
+from stackgen.output.confine import Root
+from stackgen.output.outdir import MANIFEST, sha256
+from stackgen.output.writer import WriteResult, preview, write
+from stackgen.targets import sensitive_files
 
 OLD = {"stack.yml": "old stack\n", "data/config.toml": "token = \"${T}\"\n",
        "a/b/old.txt": "old\n", "keep.txt": "same\n"}
@@ -30,6 +31,7 @@ SECRET = "TOP-SECRET-ENVIRON-CONTENT\n"
 
 
 def put(out: Path, files: dict[str, str], **kw: object) -> WriteResult:
+    kw.setdefault("sensitive", sensitive_files("swarm", files))
     return write(out, files, target="swarm", **kw)  # type: ignore[arg-type]
 
 
@@ -186,8 +188,9 @@ def test_commit_dir_without_journal_does_not_block(tmp_path: Path) -> None:
 CHILD = """
 import json, os, signal, sys
 from pathlib import Path
-from stackgen import commit
-from stackgen.writer import write
+from stackgen.output import commit
+from stackgen.output.writer import write
+from stackgen.targets import sensitive_files
 out, files, kill_at, force = Path(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 steps = []
 def checkpoint(step):
@@ -195,7 +198,7 @@ def checkpoint(step):
     if len(steps) == kill_at:
         os.kill(os.getpid(), signal.SIGKILL)
 commit._checkpoint = checkpoint
-write(out, files, target="swarm", force=force == "1")
+write(out, files, target="swarm", sensitive=sensitive_files("swarm", files), force=force == "1")
 print(json.dumps(steps))
 """
 

@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from importlib import import_module
 from pathlib import PurePosixPath
 
-from ..model import Fleet
+from stackgen.model import Fleet
 
 Renderer = Callable[[Fleet], dict[str, str]]
 

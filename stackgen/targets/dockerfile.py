@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..checks import runner_image_pin_bad
-from ..emit.deploy import node_label
-from ..emit.runner_toml import ca_bundle_pem, gitlab_ca_path
-from ..emit.text import render_template
-from ..errors import Problem, UserError
-from ..model import Fleet
+from stackgen.checks import runner_image_pin_bad
+from stackgen.errors import Problem, UserError
+from stackgen.model import Fleet
+from stackgen.serialize.text import render_template
+from stackgen.targets.docker_host import node_label
+from stackgen.targets.runner_config import ca_bundle_pem, gitlab_ca_path
 
 FAMILIES = {"ubuntu": "Ubuntu", "alpine": "Alpine"}
 # update-ca-certificates (Debian and Alpine alike) reads *.crt directly in this directory

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from ..model import Fleet, Manager, Runner
+from stackgen.model import Fleet, Manager, Runner
 
 Executor = Literal["docker", "kubernetes"]
 
@@ -33,7 +33,7 @@ def ca_bundle_pem(fleet: Fleet) -> str:
 
 def token_ref(runner: Runner) -> str:
     # a reference, never the value: runners after 18.9 expand it at load time (MR !6068);
-    # swarm and compose substitute it at container start (emit/deploy.py wrapper_script)
+    # swarm and compose substitute it at container start (targets/docker_host.py wrapper_script)
     return "${" + runner.token.env + "}"
 
 

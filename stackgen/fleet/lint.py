@@ -14,37 +14,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import Finding, Origin, Problem, did_you_mean
-from .model import Fleet, Runner
+from stackgen.errors import Finding, Origin
+from stackgen.model import Fleet, Runner
 
 if TYPE_CHECKING:
-    from .located import Val
-    from .profiles import Profile
-
-RULES: dict[str, str] = {
-    "privileged": "privileged job containers or pods",
-    "docker-socket": "the host's container runtime socket mounted into jobs",
-    "unconfined": "AppArmor, seccomp or SELinux confinement switched off for jobs",
-    "devices": "host devices passed into job containers",
-    "capabilities": "Linux capabilities that break container isolation",
-    "host-paths": "host directories mounted into job containers",
-    "pull-policy": "job images taken from the host's cache without asking the registry",
-    "entrypoint": "a default job image whose ENTRYPOINT is an application, not a shell",
-}
-
-# Setting names people may reach for as waiver keys, and the rule that covers them.
-KEY_HINTS = {
-    "security_opt": "unconfined",
-    "security-opt": "unconfined",
-    "apparmor": "unconfined",
-    "seccomp": "unconfined",
-    "volumes": "host-paths or docker-socket",
-    "socket": "docker-socket",
-    "cap_add": "capabilities",
-    "device": "devices",
-    "pull_policy": "pull-policy",
-    "image": "entrypoint",
-}
+    from stackgen.layers.profiles import Profile
 
 # Images whose ENTRYPOINT is an application. The docker executor keeps an image's
 # ENTRYPOINT and passes its shell-detection script as the command, so a job on such an
@@ -211,25 +185,3 @@ def runner_waivers(profiles: Sequence[Profile], runners: Sequence[str]) -> dict[
                 if name in out:
                     out[name].add(rule)
     return out
-
-
-def waiver_problems(waivers: Val | None) -> list[Problem]:
-    """Waiver keys that name no rule, with the closest rule as a hint."""
-    problems: list[Problem] = []
-    if waivers is None or not isinstance(waivers.value, dict):
-        return problems
-    for key, val in waivers.value.items():
-        if key in RULES:
-            continue
-        hint = did_you_mean(key, RULES)
-        if hint is None and key in KEY_HINTS:
-            hint = f"{key} is covered by the rule {KEY_HINTS[key]}"
-        problems.append(
-            Problem(
-                f"unknown waiver {key!r}: waivers name lint rules",
-                val.origin,
-                f"waivers.{key}",
-                hint or "rules: " + ", ".join(RULES),
-            )
-        )
-    return problems

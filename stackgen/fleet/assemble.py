@@ -1,7 +1,7 @@
 """From inputs to the model: fold the layers, then build and check the `Fleet`.
 
 `compose()` reads profiles, the site file and `--set`, merges them (see merge.py), works
-out each runner's effective settings, and hands the tree to fleet_builder.py; then it
+out each runner's effective settings, and hands the tree to builder.py; then it
 checks the model against what the consumers accept (validate.py) and lints it (lint.py).
 """
 
@@ -12,14 +12,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import model as m
-from .defaults import DEFAULTS
-from .errors import DEFAULT, Finding, Origin, Problems, did_you_mean
-from .fleet_builder import FleetBuilder
-from .inputs import Site, parse_sets, read_site
-from .located import Val, from_plain
-from .merge import finish, fold, merge
-from .profiles import Profile, resolve
+from stackgen import model as m
+from stackgen.errors import DEFAULT, Finding, Origin, Problems, did_you_mean
+from stackgen.fleet.builder import FleetBuilder
+from stackgen.fleet.defaults import DEFAULTS
+from stackgen.fleet.merge import finish, fold, merge
+from stackgen.layers.inputs import Site, parse_sets, read_site
+from stackgen.layers.located import Val, from_plain
+from stackgen.layers.profiles import Profile, resolve
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Composition:
     findings: tuple[Finding, ...]
 
 
-def compose(
+def assemble(
     profiles: Sequence[str],
     site: str | Path | None = None,
     sets: Sequence[str] = (),
@@ -42,7 +42,7 @@ def compose(
 ) -> Composition:
     """Read and merge everything for one build; raises UserError listing every problem."""
     if not profiles:
-        from .errors import Problem, UserError
+        from stackgen.errors import Problem, UserError
 
         raise UserError(Problem("name at least one profile", Origin("flag", "command line")))
     ordered, closure = resolve(profiles, profile_dirs)
@@ -60,8 +60,8 @@ def compose(
     tree = finish(marked)
     builder = FleetBuilder(tree, runners, site_obj)
     fleet = builder.build()
-    from .lint import lint, runner_waivers
-    from .validate import fleet_problems, locator
+    from stackgen.fleet.lint import lint, runner_waivers
+    from stackgen.fleet.validate import fleet_problems, locator
 
     where = locator(tree, runners)
     problems.extend(fleet_problems(fleet, where))  # what the consumers would reject
@@ -119,7 +119,7 @@ def _check_runner_names(tree: Val, defined: list[str], problems: Problems) -> No
 
 
 def _leaves(val: Val) -> list[tuple[tuple[Any, ...], Val]]:
-    from .located import walk
+    from stackgen.layers.located import walk
 
     return [(p, v) for p, v in walk(val) if not isinstance(v.value, (dict, list))]
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Origin, Problem, Problems, UserError
-from .located import Val, from_plain, load_yaml_file, load_yaml_text
-from .resources import data_dir, display_path
-from .schema import validate
+from stackgen.errors import Origin, Problem, Problems, UserError
+from stackgen.layers.located import Val, from_plain, load_yaml_file, load_yaml_text
+from stackgen.layers.schema import validate
+from stackgen.resources import data_dir, display_path
 
 SITE_FILE = "stackgen.yaml"
 

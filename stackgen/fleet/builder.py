@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from . import model as m
-from .certs import read_certificate
-from .checks import volume_source_bad, volume_target_key
-from .errors import Finding, Origin, Problems, did_you_mean
-from .inputs import Site
-from .located import Val, locate
+from stackgen import model as m
+from stackgen.checks import volume_source_bad, volume_target_key
+from stackgen.errors import Finding, Origin, Problems, did_you_mean
+from stackgen.layers.certs import read_certificate
+from stackgen.layers.inputs import Site
+from stackgen.layers.located import Val, locate
 
 VOLUME_MODES = ("ro", "rw")
 
@@ -128,7 +128,7 @@ class FleetBuilder:
             try:
                 loaded = read_certificate(base / spec["file"], name, hosts, origin, host_origins)
             except Exception as exc:  # noqa: BLE001 - re-raised as problems below
-                from .errors import UserError
+                from stackgen.errors import UserError
 
                 if not isinstance(exc, UserError):
                     raise

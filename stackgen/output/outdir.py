@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .confine import Root, Unsafe, confine
-from .errors import Origin, Problem
+from stackgen.errors import Origin, Problem
+from stackgen.output.confine import Root, Unsafe, confine
 
 MANIFEST = ".stackgen-manifest.json"
 RESERVED = ".stackgen-"  # top-level names stackgen keeps for itself in an output directory

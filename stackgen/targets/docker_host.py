@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Fleet, Manager
-from .runner_toml import CA_ENV_VARS, CONFIG_DIR, ca_job_targets, gitlab_ca_path
-from .text import render_template
+from stackgen.model import Fleet, Manager
+from stackgen.serialize.text import render_template
+from stackgen.targets.runner_config import CA_ENV_VARS, CONFIG_DIR, ca_job_targets, gitlab_ca_path
 
 BUNDLE = "ca-bundle.crt"
 NOTES = "NOTES.md"

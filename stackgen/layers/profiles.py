@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Origin, Problem, Problems, UserError, did_you_mean
-from .located import Val, load_yaml_file
-from .resources import data_dir, display_path
-from .schema import validate
+from stackgen.errors import Origin, Problem, Problems, UserError, did_you_mean
+from stackgen.layers.located import Val, load_yaml_file
+from stackgen.layers.schema import validate
+from stackgen.layers.waivers import waiver_problems  # waiver keys must name a lint rule
+from stackgen.resources import data_dir, display_path
 
 ENV_VAR = "STACKGEN_PROFILE_PATH"
 
@@ -70,8 +71,6 @@ def read_profile(info: ProfileInfo) -> Profile:
     if not isinstance(doc.value, dict):
         raise UserError(Problem("a profile must be a mapping of keys", doc.origin))
     problems = validate(doc, "profile", info.display)
-    from .lint import waiver_problems  # waiver keys must name a lint rule
-
     problems += waiver_problems(doc.get("waivers"))
     if problems:
         raise UserError(problems)

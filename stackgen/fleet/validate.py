@@ -1,18 +1,13 @@
 """Values checked against what their consumers accept, so mistakes surface here, not at deploy.
 
-Two entry points share one set of checkers:
-
-- `layer_problems(doc)` runs on each input file (and `--set`) before merging, for what only
-  the raw YAML shows: text with control characters, `4.0` where a whole number is meant
-  (gitlab-runner's strict TOML decoder rejects a float for `concurrent`), numbers too big
-  for Go's int64.
-- `fleet_problems(fleet, where)` runs on the finished model: image references, hostnames,
+`fleet_problems(fleet, where)` runs on the finished model (and `layers.values` on each
+input layer, with the same checkers from `checks`): image references, hostnames,
   swarm constraints, Kubernetes labels, durations, addresses, devices, names that become
   file and service names. Keys are named as the user wrote them (`runners.bids.image`) and
   `where(key)` finds the file:line. `api.render` runs it too, so a model built by hand
   cannot make a renderer emit something its consumer would misread.
 
-The rule behind both: stackgen escapes a value for every layer between its output and the
+The rule behind both stages: stackgen escapes a value for every layer between its output and the
 consumer (YAML, TOML, compose interpolation, Helm `tpl`, Dockerfile syntax); where no
 escaping can make a value valid for the consumer (a newline in an image name), it is
 rejected here with the reason.
@@ -25,8 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import fields, is_dataclass
 from typing import Any, get_args
 
-from . import model as m
-from .checks import (
+from stackgen import model as m
+from stackgen.checks import (
     INT64_MAX,
     Bad,
     address_bad,
@@ -54,54 +49,11 @@ from .checks import (
     volume_source_bad,
     volume_target_key,
 )
-from .errors import Origin, Problem, did_you_mean
-from .located import Val, dotted, walk
+from stackgen.errors import Origin, Problem, did_you_mean
+from stackgen.layers.located import Val
+from stackgen.layers.values import multiline_key
 
 Where = Callable[[str], Origin | None]
-
-# Fields whose text may span lines; every other text is one line. The last element of the
-# key path is matched, so `runners.x.environment.FOO` is multi-line through "environment".
-MULTILINE = frozenset({"description", "environment", "command", "entrypoint", "pem"})
-
-
-def _multiline_key(key: str) -> bool:
-    parts = re.split(r"[.\[]", key)
-    if parts[0] in ("runners", "nodes", "certificates", "images", "data"):
-        parts = parts[2:]  # skip the user's name: a runner may be called "description"
-    return any(p in MULTILINE for p in parts)
-
-
-def layer_problems(doc: Val) -> list[Problem]:
-    """Checks on one input layer that the JSON Schema cannot express."""
-    problems: list[Problem] = []
-    for path, node in walk(doc):
-        key = dotted(path)
-        value = node.value
-        if isinstance(value, dict):
-            for name, child in value.items():
-                bad = text_bad(name)
-                if bad:
-                    sub = dotted((*path, name))
-                    problems.append(Problem(f"key {name!r} {bad[0]}", child.origin, sub, bad[1]))
-        elif isinstance(value, str):
-            bad = text_bad(value, _multiline_key(key))
-            if bad:
-                problems.append(Problem(f"{value!r} {bad[0]}", node.origin, key, bad[1]))
-        elif isinstance(value, float):
-            # jsonschema counts 4.0 as an integer; gitlab-runner's TOML decoder does not
-            problems.append(
-                Problem(
-                    f"{value!r} is a decimal number; stackgen takes whole numbers and text only",
-                    node.origin,
-                    key,
-                    f"write {int(value)}" if value.is_integer() and abs(value) < 1e15
-                    else "quote it to keep it as text",
-                )
-            )
-        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX:
-            problems.append(Problem(f"{value} is too large (Go's int64)", node.origin, key))
-    return problems
-
 
 # --- the model --------------------------------------------------------------------------
 
@@ -185,7 +137,7 @@ def fleet_problems(fleet: m.Fleet, where: Where = lambda key: None) -> list[Prob
     """Everything in the model its consumers would reject; keys name the input setting."""
     check = _Checker(where)
     for key, text in model_texts(fleet):
-        bad = text_bad(text, _multiline_key(key))
+        bad = text_bad(text, multiline_key(key))
         check(key, bad and (f"{text!r} {bad[0]}", bad[1]))
     if check.problems:
         return check.problems  # the other checks would only repeat these

@@ -23,7 +23,7 @@ def render_template(name: str, **context: Any) -> str:
 def _environment() -> Environment:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    from ..resources import data_dir
+    from stackgen.resources import data_dir
 
     env = Environment(
         loader=FileSystemLoader(str(data_dir("templates"))),

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any, get_args
 
-from .errors import Problem, did_you_mean
-from .located import Val, dotted, locate
-from .model import FuseMode, LogLevel, PullPolicy
+from stackgen.errors import Problem, did_you_mean
+from stackgen.layers.located import Val, dotted, locate
+from stackgen.model import FuseMode, LogLevel, PullPolicy
 
 
 def fmt(name: str) -> dict[str, Any]:
@@ -241,7 +241,7 @@ def _message(error: Any) -> tuple[str, str | None]:
             did_you_mean(str(inst), choices),
         )
     if kind == "format":
-        from .checks import FORMATS
+        from stackgen.checks import FORMATS
 
         bad = FORMATS[schema["format"]](inst)
         assert bad is not None, "jsonschema and the checker disagree"
@@ -290,7 +290,7 @@ def _format_checker() -> Any:
     """jsonschema's checker for `checks.FORMATS`, and only those."""
     from jsonschema import FormatChecker
 
-    from .checks import FORMATS
+    from stackgen.checks import FORMATS
 
     checker = FormatChecker(formats=())
     for name, bad in FORMATS.items():
@@ -302,7 +302,7 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     """Validate one layer; every problem carries the position of the offending key."""
     from jsonschema import Draft202012Validator
 
-    from .secrets import scan_layer
+    from stackgen.layers.secret_scan import scan_layer
 
     secrets = scan_layer(doc)
     if secrets:  # refused first, so no message below can echo a pasted token
@@ -332,7 +332,7 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
             problems.append(Problem(message, locate(doc, path, key=True), dotted(path), hint))
             continue
         problems.append(Problem(message, locate(doc, path), dotted(path), hint))
-    from .validate import layer_problems  # control characters, 4.0 for 4: beyond JSON Schema
+    from stackgen.layers.values import layer_problems  # control characters, 4.0 for 4
 
     reported = {p.key for p in problems}
     return problems + [p for p in layer_problems(doc) if p.key not in reported]

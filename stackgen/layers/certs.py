@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Finding, Origin, Problem, UserError
-from .model import Certificate
-from .resources import display_path
+from stackgen.errors import Finding, Origin, Problem, UserError
+from stackgen.model import Certificate
+from stackgen.resources import display_path
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -109,7 +109,7 @@ def _parse(path: Path, name: str, origin: Origin, key: str) -> list[x509.Certifi
     def fail(message: str, hint: str | None = None) -> UserError:
         return UserError(Problem(message, origin, key, hint))
 
-    from .located import read_input
+    from stackgen.layers.located import read_input
 
     try:
         raw = read_input(path)  # a FIFO or /dev/zero is refused before reading

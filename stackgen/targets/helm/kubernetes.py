@@ -21,9 +21,9 @@ from typing import Any, Literal
 import tomlkit
 from tomlkit.items import Table
 
-from ..errors import Problem, UserError
-from ..model import Fleet, Manager, Node, Runner, Volume
-from .runner_toml import ca_job_targets, data_table, services_aot
+from stackgen.errors import Problem, UserError
+from stackgen.model import Fleet, Manager, Node, Runner, Volume
+from stackgen.targets.runner_config import ca_job_targets, data_table, services_aot
 
 # The runner names the job's own container "build"; pod_spec patches address it by name.
 BUILD_CONTAINER = "build"
@@ -173,7 +173,7 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
     )
     patch = _build_patch(runner, profiles)
     if patch:
-        from .yaml import dump
+        from stackgen.serialize.yaml import dump
 
         spec = tomlkit.aot()
         spec.append(

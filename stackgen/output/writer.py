@@ -17,10 +17,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import commit
-from .confine import NAME_MAX, Root, Unsafe, confine
-from .errors import Origin, Problem, UserError
-from .outdir import MANIFEST, RESERVED, Plan, plan, sha256
+from stackgen.errors import Origin, Problem, UserError
+from stackgen.output import commit
+from stackgen.output.confine import NAME_MAX, Root, Unsafe, confine
+from stackgen.output.outdir import MANIFEST, RESERVED, Plan, plan, sha256
 
 FLAG = Origin("flag", "-o/--output")
 
@@ -71,20 +71,14 @@ def write(
     files: Mapping[str, str],
     *,
     target: str,
-    sensitive: Collection[str] | None = None,
+    sensitive: Collection[str],
     force: bool = False,
 ) -> WriteResult:
     """Write one target's files under `out_dir`, all together; raise UserError on conflicts.
 
-    `sensitive` names the files to write 0600; by default the target's declaration decides
-    (`targets.sensitive_files`)."""
-    from .secrets import check_rendered
-    from .targets import sensitive_files
-
-    if sensitive is None:
-        sensitive = sensitive_files(target, files)
+    `sensitive` names the files to write 0600 (`targets.sensitive_files`). The files were
+    checked for secret values by `api.render`/`api.write`, which callers go through."""
     check_paths(files)
-    check_rendered(files, target)  # the last guard: nothing secret reaches the disk
     data = _encode(files)
     modes = {rel: commit.SECRET_MODE if rel in sensitive else commit.FILE_MODE for rel in data}
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import Origin, Problem, UserError
+from stackgen.errors import Origin, Problem, UserError
 
 Op = Literal["merge", "reset", "remove"]
 TAGS: dict[str, Op] = {"!reset": "reset", "!remove": "remove"}

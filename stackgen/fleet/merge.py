@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import Origin, Problem, Problems
-from .located import Val, dotted
+from stackgen.errors import Origin, Problem, Problems
+from stackgen.layers.located import Val, dotted
 
 # Kinds that override whatever came before them, in order of precedence.
 AUTHORITATIVE = ("site", "set", "flag")

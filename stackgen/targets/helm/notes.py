@@ -11,10 +11,10 @@ from __future__ import annotations
 import shlex
 from typing import TYPE_CHECKING
 
-from ..emit.kubernetes import JobPod, JobSecret, job_node_selector, node_selector
+from stackgen.targets.helm.kubernetes import JobPod, JobSecret, job_node_selector, node_selector
 
 if TYPE_CHECKING:
-    from .helm import Release
+    from stackgen.targets.helm.release import Release
 
 APPLY = "  --dry-run=client -o yaml | kubectl apply -f -"  # idempotent: shared objects exist once
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .confine import Root, Unsafe, confine
-from .outdir import PENDING, sha256
+from stackgen.output.confine import Root, Unsafe, confine
+from stackgen.output.outdir import PENDING, sha256
 
 FILE_MODE, SECRET_MODE, DIR_MODE = 0o644, 0o600, 0o755
 MODES = (FILE_MODE, SECRET_MODE)

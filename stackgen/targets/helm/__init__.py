@@ -4,7 +4,7 @@ The chart registers exactly one `[[runners]]` per release (`runners.config` is a
 `gitlab-runner register --template-config` template), so each runner gets its own folder:
 `<runner>/values.yaml` and `<runner>/README.md` with the kubectl and helm commands that
 install it. The template comes from the same TOML code path as `config-toml`
-(emit/runner_toml.py) and is escaped for the chart's `tpl`. Tokens stay in Secrets the
+(targets/runner_config.py) and is escaped for the chart's `tpl`. Tokens stay in Secrets the
 operator creates; the values only name them. Chart facts are from its values.yaml and
 templates (configmap, deployment, role): see the comments at each key.
 """
@@ -12,23 +12,21 @@ templates (configmap, deployment, role): see the comments at each key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from ..checks import duration_ns
-from ..emit.kubernetes import (
+from stackgen.checks import duration_ns
+from stackgen.errors import Problem, UserError
+from stackgen.model import Fleet
+from stackgen.serialize.yaml import Commented, dump
+from stackgen.targets.helm.kubernetes import (
     JobPod,
-    JobSecret,
     job_pod,
-    job_secrets,
     manager_tolerations,
     node_selector,
 )
-from ..emit.runner_toml import ca_bundle_pem, data_table, runner_table, template_document
-from ..emit.yaml import Commented, dump
-from ..errors import Problem, UserError
-from ..model import Fleet, Manager, Runner
-from .helm_notes import readme
+from stackgen.targets.helm.notes import readme
+from stackgen.targets.helm.release import Release
+from stackgen.targets.runner_config import ca_bundle_pem, data_table, runner_table, template_document
 
 CHART = "gitlab/gitlab-runner"
 CHART_VERSION = "~0.86.0"
@@ -52,47 +50,6 @@ def tpl_escape(text: str) -> str:
     that prints it; str.replace scans once, so its output is not escaped again.
     """
     return text.replace("{{", '{{ "{{" }}')
-
-
-@dataclass(frozen=True)
-class Release:
-    """One chart release: a runner, the manager settings it runs with, and its object names."""
-
-    fleet: Fleet
-    manager: Manager
-    runner: Runner
-
-    @property
-    def name(self) -> str:
-        return self.runner.name
-
-    @property
-    def namespace(self) -> str:
-        return self.runner.kubernetes.manager_namespace
-
-    @property
-    def job_namespace(self) -> str:
-        return self.runner.kubernetes.namespace
-
-    @property
-    def token_secret(self) -> str:
-        return f"{self.fleet.name}-{self.runner.name}-token"
-
-    @property
-    def certs_secret(self) -> str | None:
-        """The manager's GitLab CA Secret (certsSecretName), when the manager trusts the CA."""
-        if self.manager.trust_ca and self.fleet.certificates:
-            return f"{self.fleet.name}-gitlab-certs"
-        return None
-
-    @property
-    def certs_key(self) -> str:
-        # the runner looks for certs/<gitlab host without port>.crt
-        return f"{self.fleet.gitlab_host}.crt"
-
-    @property
-    def job_secrets(self) -> list[JobSecret]:
-        return job_secrets(self.fleet, self.runner)
 
 
 def render(fleet: Fleet) -> dict[str, str]:

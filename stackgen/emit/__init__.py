@@ -1,1 +1,0 @@
-"""Serialisation helpers shared by the targets: TOML for the runner, YAML for the rest."""

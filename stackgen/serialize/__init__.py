@@ -1,0 +1,1 @@
+"""Formats only: YAML and Jinja2 text, with no knowledge of runners or targets."""
