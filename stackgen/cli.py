@@ -44,7 +44,23 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) 
         return None
     if not value.strip():  # Path("") is ".": an empty -o would build into the working directory
         raise click.BadParameter("the output directory must not be empty", ctx, param)
-    return Path(value)
+    return Path(value)  # "-" means standard output, as for helm template and kustomize
+
+
+def _note_site(composition: Any, site: Path | None) -> None:
+    """Say when the built-in example site stands in for a missing ./stackgen.yaml."""
+    if site is None and composition.site.builtin:
+        _say("note", "no -f and no ./stackgen.yaml: using the built-in example site "
+                     "(`stackgen init` writes a commented site file to start from)")
+
+
+def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    from stackgen.layers.profiles import discover
+
+    dirs = ctx.params.get("profile_dirs") or ()
+    return [CompletionItem(name) for name in sorted(discover(dirs)) if name.startswith(incomplete)]
 
 
 def input_options(func: F) -> F:
@@ -143,13 +159,16 @@ def _run(ctx: click.Context, action: Callable[[], None]) -> None:
 
 
 @main.command()
-@click.argument("profiles", nargs=-1, required=True)
+@click.argument("profiles", nargs=-1, required=True, shell_complete=_complete_profiles)
 @click.option("-t", "--target", type=_Choice(list(TARGETS)), required=True,
               help="What to generate.")
 @input_options
 @click.option("-o", "--output", callback=_output_path,
-              help="Output directory (default: build/<target>).")
+              help="Output directory (default: build/<target>); - prints to standard output.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the files instead of writing them.")
+@click.option("--only", "only", metavar="PATH",
+              help="Only this generated file (e.g. stack.yml); with -o - it is printed as is, "
+                   "so `-o - --only stack.yml | docker stack deploy -c - NAME` works.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and print a diff if the output directory differs from "
                    "what would be generated (a drift gate for Make and CI).")
@@ -161,21 +180,28 @@ def _run(ctx: click.Context, action: Callable[[], None]) -> None:
 @click.pass_context
 def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path | None,
           sets: tuple[str, ...], profile_dirs: tuple[Path, ...], output: Path | None,
-          to_stdout: bool, check: bool, show_diff: bool, force: bool) -> None:
+          to_stdout: bool, only: str | None, check: bool, show_diff: bool, force: bool) -> None:
     """Generate the files of TARGET for PROFILES."""
+    to_stdout = to_stdout or str(output) == "-"
 
     def action() -> None:
         from stackgen.api import render_composition
+        from stackgen.errors import Origin, Problem, UserError
         from stackgen.fleet.assemble import assemble
 
         if to_stdout and (check or show_diff):
-            from stackgen.errors import Origin, Problem, UserError
-
-            raise UserError(Problem("--stdout cannot be combined with --check or --diff",
+            raise UserError(Problem("--stdout (-o -) cannot be combined with --check or --diff",
                                     Origin("flag", "--stdout")))
+        if only is not None and not to_stdout:
+            # writing one file would make the output directory's other files look stale
+            raise UserError(Problem("--only prints one file: use it with -o - (or --stdout)",
+                                    Origin("flag", "--only")))
         composition = assemble(profiles, site, sets, profile_dirs)
+        _note_site(composition, site)
         _warn(composition.findings)
         files = render_composition(composition, target)
+        if only is not None:
+            files = _only(files, only)
         if to_stdout:
             for rel, text in files.items():
                 if len(files) > 1:
@@ -189,6 +215,15 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
             _write(out_dir, files, target, force)
 
     _run(ctx, action)
+
+
+def _only(files: dict[str, str], only: str) -> dict[str, str]:
+    if only in files:
+        return {only: files[only]}
+    from stackgen.errors import Origin, Problem, UserError, did_you_mean
+
+    raise UserError(Problem(f"this build generates no file {only!r}", Origin("flag", "--only"),
+                            hint=did_you_mean(only, files) or "files: " + ", ".join(files)))
 
 
 def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> None:
@@ -231,17 +266,35 @@ def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> No
     click.echo(f"stackgen: {', '.join(parts)} in {out_dir}", err=True)
 
 
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      help="text for people, json for scripts.")
+
+
+def _json(data: object) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
 @main.command(name="list")
 @click.option("--profiles-dir", "profile_dirs", multiple=True,
               type=click.Path(file_okay=False, path_type=Path))
+@FORMAT
 @click.pass_context
-def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...]) -> None:
+def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...], fmt: str) -> None:
     """Show the profiles (built-in and user) and the targets."""
 
     def action() -> None:
         from stackgen.api import list_profiles, list_targets
 
         summaries = list_profiles(profile_dirs)
+        if fmt == "json":
+            _json({
+                "profiles": [{"name": s.name, "description": s.description, "builtin": s.builtin,
+                              "path": None if s.builtin else str(s.path)} for s in summaries],
+                "targets": [{"name": n, "description": d} for n, d in list_targets().items()],
+            })
+            return
         width = max((len(s.name) for s in summaries), default=0)
         click.echo("Profiles:")
         for s in summaries:
@@ -256,11 +309,13 @@ def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.argument("args", nargs=-1, required=True, metavar="PROFILE... [KEY]")
+@click.argument("args", nargs=-1, required=True, metavar="PROFILE... [KEY]",
+                shell_complete=_complete_profiles)
 @input_options
+@FORMAT
 @click.pass_context
 def explain(ctx: click.Context, args: tuple[str, ...], site: Path | None, sets: tuple[str, ...],
-            profile_dirs: tuple[Path, ...]) -> None:
+            profile_dirs: tuple[Path, ...], fmt: str) -> None:
     """Show each resulting value and where it came from (file:line, --set or default)."""
 
     def action() -> None:
@@ -271,14 +326,19 @@ def explain(ctx: click.Context, args: tuple[str, ...], site: Path | None, sets: 
         profiles, key = list(args), None
         if len(args) > 1 and args[-1] not in known:
             profiles, key = list(args[:-1]), args[-1]
-        for row in explain_values(profiles, key, site, sets, profile_dirs):
+        rows = explain_values(profiles, key, site, sets, profile_dirs)
+        if fmt == "json":
+            _json([{"key": r.key, "value": r.value, "origin": str(r.origin),
+                    **({"rule": r.rule} if r.rule else {})} for r in rows])
+            return
+        for row in rows:
             click.echo(str(row))
 
     _run(ctx, action)
 
 
 @main.command()
-@click.argument("profiles", nargs=-1, required=True)
+@click.argument("profiles", nargs=-1, required=True, shell_complete=_complete_profiles)
 @input_options
 @click.pass_context
 def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
@@ -291,6 +351,7 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
         from stackgen.fleet.assemble import assemble
 
         composition = assemble(profiles, site, sets, profile_dirs)
+        _note_site(composition, site)
         _warn(composition.findings)
         refused: dict[str, UserError] = {}
         for target in TARGETS:
@@ -320,3 +381,26 @@ def schema(kind: str) -> None:
     from stackgen.layers.schema import schema_json
 
     click.echo(schema_json(kind), nl=False)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def init(ctx: click.Context, folder: Path) -> None:
+    """Write a commented stackgen.yaml (and its JSON Schema, for editors) to start from."""
+
+    def action() -> None:
+        from stackgen.layers.schema import schema_json
+        from stackgen.output.writer import create_files
+        from stackgen.resources import data_dir
+
+        folder.mkdir(parents=True, exist_ok=True)
+        text = (data_dir("templates") / "site-init.yaml").read_text(encoding="utf-8")
+        made = create_files(folder, {"stackgen.yaml": text,
+                                     "stackgen-site.schema.json": schema_json("site")})
+        for path in made:
+            click.echo(f"stackgen: wrote {path}", err=True)
+        click.echo("stackgen: edit stackgen.yaml, then: stackgen build PROFILE... --target T",
+                   err=True)
+
+    _run(ctx, action)

@@ -137,7 +137,7 @@ def test_file_not_written_by_stackgen_is_refused(tmp_path: Path) -> None:
 
 def test_stdout_does_not_mix_with_check() -> None:
     code, _, err = run("build", "preproc", "-t", "swarm", "--stdout", "--check")
-    assert code == 2 and "--stdout cannot be combined" in err
+    assert code == 2 and "cannot be combined with --check" in err
 
 
 def test_default_output_directory_is_checked(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ def read_site(path: str | Path | None) -> Site:
     if builtin:
         display = f"examples/example-site/{SITE_FILE}"
     if not site_path.is_file():
-        raise UserError(Problem(f"site file not found: {site_path}", Origin("flag", "-f")))
+        raise UserError(Problem(f"site file not found: {site_path}"))
     doc = load_yaml_file(site_path, Origin("site", display))
     if not isinstance(doc.value, dict):
         raise UserError(Problem("a site file must be a mapping of keys", doc.origin))

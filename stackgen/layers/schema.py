@@ -187,14 +187,39 @@ PROFILE_META: dict[str, Any] = {
 }
 
 
+# What editors show beside each key (YAML language servers read `description`).
+DESCRIPTIONS: dict[str, str] = {
+    "name": "Name of the site or fleet; prefixes Kubernetes Secret names.",
+    "gitlab": "The GitLab instance the runners register with.",
+    "nodes": "Machines that host a runner manager: hostname (swarm placement) and labels.",
+    "default_node": "Node for runners whose profile names none.",
+    "registry": "Registry host[:port] images are pushed to (Harbor, the GitLab registry).",
+    "data": "Host paths profiles mount by name: {data: NAME, target: /path}.",
+    "certificates": "Private CA files (PEM, relative to the site file) and the hosts they cover.",
+    "ca": "Where the CA bundle is on Docker hosts (host_path) and in job containers (job_path).",
+    "images": "Named image references: runner (the manager), runner-ca (the CA-baked image).",
+    "manager": "The gitlab-runner process on each node: concurrency, session server, CA trust.",
+    "defaults": "Settings merged under every runner of the build (a runner's own win).",
+    "runners": "Runners by name. Lists merge by appending; `!remove x` drops an inherited item, "
+    "`!reset` replaces a value outright; pull_policy, entrypoint and command replace whole.",
+    "description": "One line shown by `stackgen list`.",
+    "include": "Profiles merged before this one.",
+    "waivers": "Lint rules this profile accepts on purpose, each with the reason.",
+}
+
+
 def layer_schema(kind: str) -> dict[str, Any]:
     """The schema for a profile (`kind="profile"`) or a site file / `--set` layer."""
     props = dict(LAYER_PROPERTIES)
     if kind == "profile":
         props.update(PROFILE_META)
+    props = {k: {**v, "description": DESCRIPTIONS[k]} if k in DESCRIPTIONS else v
+             for k, v in props.items()}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"urn:stackgen:schema:{kind}",
         "title": f"stackgen {kind} file",
+        "description": f"A stackgen {kind} file (`stackgen schema --kind {kind}`).",
         **_obj(props),
     }
 

@@ -169,3 +169,33 @@ def _locked(out: Path) -> Iterator[None]:
 
 
 __all__ = ["WriteResult", "check_paths", "preview", "write"]
+
+
+def create_files(folder: Path, files: Mapping[str, str]) -> list[Path]:
+    """Create new files beside each other (`stackgen init`), never replacing one: each is
+    written to a temporary name and linked into place, which fails if the name exists.
+    All or none: a refusal or an error removes what this call created."""
+    import os
+    import tempfile
+
+    made: list[Path] = []
+    try:
+        for name, text in files.items():
+            target = folder / name
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                os.chmod(tmp, 0o644)
+                os.link(tmp, target)  # atomic, and never over an existing file
+            except FileExistsError:
+                raise UserError(Problem(f"{target} exists; stackgen init never replaces a file",
+                                        Origin("flag", "init"))) from None
+            finally:
+                os.unlink(tmp)
+            made.append(target)
+    except BaseException:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise
+    return made
