@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -34,13 +35,6 @@ COMPOSED = [
     ("dind-build", "self-signed-certs"),
 ]
 
-EXTENSIONS = {"config-toml": "toml", "swarm": "yml", "compose": "yml", "helm": "yaml",
-              "dockerfile": "Dockerfile"}
-
-
-def joined(files: dict[str, str]) -> str:
-    """All files of one render in one reviewable text, each under a `# --- path ---` line."""
-    return "".join(f"# --- {path} ---\n{text}" for path, text in files.items())
 
 
 @pytest.fixture(autouse=True)
@@ -50,20 +44,32 @@ def _isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STACKGEN_PROFILE_PATH", raising=False)
 
 
-def text_snapshot_extension(target: str) -> type[SingleFileSnapshotExtension]:
+@functools.cache
+def text_snapshot_extension(file_extension: str) -> type[SingleFileSnapshotExtension]:
+    """Snapshots stored as plain files with the generated file's own extension, so each
+    reads (and diffs) like the real stack.yml, config.toml or Dockerfile."""
+
     class TextSnapshot(SingleFileSnapshotExtension):
         _write_mode = WriteMode.TEXT
-        file_extension = EXTENSIONS.get(target, "txt")
 
+    TextSnapshot.file_extension = file_extension
     return TextSnapshot
 
 
+def snapshot_extension_of(path: str) -> str:
+    name = PurePosixPath(path).name
+    return name.rsplit(".", 1)[1] if "." in name.lstrip(".") else name.lstrip(".")
+
+
 @pytest.fixture
-def target_snapshot(snapshot: Any) -> Any:
-    def use(target: str) -> Any:
-        return snapshot.use_extension(text_snapshot_extension(target))
+def file_snapshot(snapshot: Any) -> Any:
+    """`file_snapshot(path)`: the snapshot of one generated file, named after its path."""
+
+    def use(path: str) -> Any:
+        extension = text_snapshot_extension(snapshot_extension_of(path))
+        return snapshot(name=path.replace("/", "__"), extension_class=extension)
 
     return use
 
 
-__all__ = ["BUILTIN_PROFILES", "COMPOSED", "ROLE_PROFILES", "ROOT", "TARGETS", "joined"]
+__all__ = ["BUILTIN_PROFILES", "COMPOSED", "ROLE_PROFILES", "ROOT", "TARGETS"]

@@ -36,3 +36,11 @@ def test_build_render_round_trip() -> None:
     files = stackgen.render(fleet, "swarm")
     assert files == stackgen.generate(["preproc"], "swarm")
     assert set(stackgen.list_targets()) >= {"config-toml", "swarm", "compose", "helm", "dockerfile"}
+
+
+def test_library_callers_get_findings_as_warnings() -> None:
+    import pytest
+
+    with pytest.warns(stackgen.StackgenWarning, match="no runner manager in this build trusts it"):
+        stackgen.build(["default"])
+    assert stackgen.assemble(["default"]).findings  # the same findings, as data

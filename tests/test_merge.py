@@ -57,6 +57,6 @@ def test_merged_values_keep_their_origin() -> None:
     assert merged.get("m", "y").origin.line == 2  # type: ignore[union-attr]
 
 
-def test_fold_is_associative_for_lists() -> None:
+def test_lists_from_three_layers_append_in_order_without_duplicates() -> None:
     a, b, c = layer("l: [1]", A), layer("l: [2]", B), layer("l: [3, 1]", SITE)
     assert fold([a, b, c])[0].plain() == {"l": [1, 2, 3]}

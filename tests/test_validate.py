@@ -85,7 +85,7 @@ CASES: list[tuple[Callable[[str], checks.Bad], str, bool]] = [
 ]
 
 
-@pytest.mark.parametrize(("check", "value", "ok"), CASES, ids=lambda v: repr(v)[:40])
+@pytest.mark.parametrize(("check", "value", "ok"), CASES, ids=lambda v: getattr(v, "__name__", None) or repr(v)[:40])
 def test_checker(check: Callable[[str], checks.Bad], value: str, ok: bool) -> None:
     bad = check(value)
     assert (bad is None) == ok, bad
