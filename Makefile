@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEMO_SITE ?= examples/example-site/stackgen.yaml
 
 .PHONY: install demo drift test test-thorough snapshots lint typecheck check bench clean
 
@@ -16,8 +17,8 @@ install: $(STAMP)
 
 ## demo: generate the swarm deployment for the preproc runner on the built-in example site
 demo: $(STAMP)
-	$(BIN)/stackgen build preproc self-signed-certs --target swarm -o build/demo/swarm $(DEMO_FLAGS)
-	$(BIN)/stackgen build bids preproc self-signed-certs --target config-toml -o build/demo/config-toml $(DEMO_FLAGS)
+	$(BIN)/stackgen build preproc self-signed-certs --target swarm -f $(DEMO_SITE) -o build/demo/swarm $(DEMO_FLAGS)
+	$(BIN)/stackgen build bids preproc self-signed-certs --target config-toml -f $(DEMO_SITE) -o build/demo/config-toml $(DEMO_FLAGS)
 	@test -n "$(DEMO_FLAGS)" || echo "demo output is in build/demo/"
 
 ## drift: exit 1 with a diff if build/demo is not what `make demo` would write now (a CI gate)
