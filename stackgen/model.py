@@ -115,14 +115,18 @@ class Runner:
     tags: tuple[str, ...] = ()
     run_untagged: bool = False
     token: TokenRef = field(default_factory=lambda: TokenRef(env="RUNNER_TOKEN"))
-    image: str = "alpine:3.20"
+    image: str = "alpine:3.20"  # the default for jobs that name none: a shell image
     privileged: bool = False
     devices: tuple[str, ...] = ()
     security_opt: tuple[str, ...] = ()
     cap_add: tuple[str, ...] = ()
-    volumes: tuple[Volume, ...] = ()
+    # the executor's cache directory persists only as a volume (`gitlab-runner register`
+    # writes the same); `volumes: [!remove /cache]` drops it
+    volumes: tuple[Volume, ...] = (Volume("/cache"),)
     services: tuple[Service, ...] = ()
-    pull_policy: tuple[PullPolicy, ...] = ()
+    # tried in order; always asking the registry keeps one project from running an image
+    # another project pulled with its own credentials, and :latest tags fresh
+    pull_policy: tuple[PullPolicy, ...] = ("always",)
     environment: tuple[tuple[str, str], ...] = ()
     shm_size: int = 0
     limit: int = 0  # 0 = no per-runner limit
@@ -166,10 +170,11 @@ class Manager:
     concurrent: int = 4
     check_interval: int = 3
     shutdown_timeout: int = 30
-    log_level: str = "info"
+    log_level: LogLevel = "info"
     session_server: SessionServer | None = None
     trust_ca: bool = False  # the manager itself trusts the site CA (TLS to GitLab)
-    stop_grace_period: str = "1h"  # time running jobs get to finish on SIGQUIT
+    bake_ca: bool = False  # runs the CA-baked image (images.runner-ca) instead of the stock one
+    stop_grace_period: str = "1h"  # time running jobs get to finish on SIGQUIT before a kill
     replicas: int = 1
 
 
@@ -182,6 +187,9 @@ class Fleet:
     managers: tuple[Manager, ...]
     certificates: tuple[Certificate, ...] = ()
     registry: str | None = None
+    # the host's system bundle (with the site CA installed), mounted into jobs at a path of
+    # its own: a bind over the job's /etc/ssl/certs/ca-certificates.crt would make
+    # update-ca-certificates fail (EBUSY), and with it apt-get install ca-certificates
     ca_host_path: str = "/etc/ssl/certs/ca-certificates.crt"
     ca_job_path: str = "/etc/ssl/stackgen/ca-certificates.crt"
     runner_image_family: Literal["ubuntu", "alpine", "ubi"] | None = "ubuntu"  # None: unknown

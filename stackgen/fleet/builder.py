@@ -166,18 +166,18 @@ class FleetBuilder:
                 )
             if fixed not in security:
                 security.append(fixed)
-        pull = spec.get("pull_policy", ())
-        kube = spec.get("kubernetes", {})
+        pull = spec["pull_policy"]
+        kube = spec["kubernetes"]
         token = spec.get("token", {})
         env_name = token.get("env") or "RUNNER_TOKEN_" + name.upper().replace("-", "_")
         return m.Runner(
             name=name,
-            description=spec.get("description", ""),
+            description=spec["description"],
             tags=tuple(spec.get("tags", ())),
-            run_untagged=bool(spec.get("run_untagged", False)),
+            run_untagged=spec["run_untagged"],
             token=m.TokenRef(env=env_name),
             image=spec["image"],
-            privileged=bool(spec.get("privileged", False)),
+            privileged=spec["privileged"],
             devices=devices,
             security_opt=tuple(security),
             cap_add=tuple(spec.get("cap_add", ())),
@@ -185,17 +185,17 @@ class FleetBuilder:
             services=tuple(_service(s) for s in spec.get("services", ())),
             pull_policy=cast(tuple[m.PullPolicy, ...], tuple([pull] if isinstance(pull, str) else pull)),
             environment=tuple((k, _env_text(v)) for k, v in spec.get("environment", {}).items()),
-            shm_size=spec.get("shm_size", 0),
-            limit=spec.get("limit", 0),
+            shm_size=spec["shm_size"],
+            limit=spec["limit"],
             helper_image=spec.get("helper_image"),
-            trust_ca=bool(spec.get("trust_ca", False)),
+            trust_ca=spec["trust_ca"],
             ca_job_path=spec.get("ca_job_path"),
             kubernetes=m.KubernetesOptions(
-                namespace=kube.get("namespace", "gitlab-ci"),
-                manager_namespace=kube.get("manager_namespace", "gitlab-runner"),
+                namespace=kube["namespace"],
+                manager_namespace=kube["manager_namespace"],
                 node_selector=tuple(sorted(kube.get("node_selector", {}).items())),
-                fuse=kube.get("fuse", "privileged"),
-                fuse_resource=kube.get("fuse_resource", "github.com/fuse"),
+                fuse=kube["fuse"],
+                fuse_resource=kube["fuse_resource"],
                 data_claims=tuple(sorted(kube.get("data_claims", {}).items())),
                 tolerations=tuple(kube.get("tolerations", ())),
                 docker_config_secret=kube.get("docker_config", {}).get("secret"),
@@ -271,7 +271,7 @@ class FleetBuilder:
             else:
                 placed.setdefault(node_name, []).append(runner)
         mgr = _get(self.tree, "manager")
-        trust = bool(mgr.get("trust_ca"))
+        trust = mgr["trust_ca"]
         if (trust or any(r.trust_ca for r in runners.values())) and not certificates:
             self.problems.add(
                 "a profile asks to trust the site CA, but the site file lists no certificates",
@@ -283,7 +283,7 @@ class FleetBuilder:
         # The stock image already trusts GitLab through tls-ca-file and the mounted CA; the
         # CA-baked one adds a build, a push and registry trust, so it runs only when asked.
         image = images["runner"]
-        if mgr.get("bake_ca"):
+        if mgr["bake_ca"]:
             if "runner-ca" in images:
                 image = images["runner-ca"]
             else:
@@ -317,6 +317,7 @@ class FleetBuilder:
                     log_level=mgr["log_level"],
                     session_server=self._session(mgr["session_server"], node),
                     trust_ca=trust,
+                    bake_ca=mgr["bake_ca"],
                     stop_grace_period=mgr["stop_grace_period"],
                 )
             )

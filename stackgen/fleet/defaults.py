@@ -1,55 +1,55 @@
-"""Built-in defaults: the first layer of every build, shown as "default" by `explain`."""
+"""Built-in defaults: the first layer of every build, shown as "default" by `explain`.
+
+The values are the model's own field defaults (model.py states each once, with the reason
+beside it), so a model built by hand and one built from profiles agree. Only what the model
+cannot know is stated here: the runner image a site runs unless it says otherwise.
+"""
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from typing import Any
 
+from stackgen import model as m
+
 RUNNER_IMAGE = "gitlab/gitlab-runner:v18.5.0"
+
+
+def _defaults(cls: type, *names: str, **renamed: str) -> dict[str, Any]:
+    """{input key: the field's default as plain data}; `renamed` maps input key -> field."""
+    table = {f.name: f for f in fields(cls)}
+    out: dict[str, Any] = {}
+    for key, name in [*((n, n) for n in names), *renamed.items()]:
+        field = table[name]
+        value = field.default if field.default_factory is MISSING else field.default_factory()
+        out[key] = _plain(value)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, m.Volume):
+        return value.spec()
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
+
 
 DEFAULTS: dict[str, Any] = {
     "name": "fleet",
     "manager": {
-        "concurrent": 4,
-        "check_interval": 3,
-        "shutdown_timeout": 30,
-        "log_level": "info",
-        "trust_ca": False,
-        "bake_ca": False,  # run images.runner-ca (the dockerfile target's image) instead
-        # jobs get this long to finish after SIGQUIT before the task is killed
-        "stop_grace_period": "1h",
+        **_defaults(m.Manager, "concurrent", "check_interval", "shutdown_timeout", "log_level",
+                    "trust_ca", "bake_ca", "stop_grace_period"),
         "session_server": {
             "enabled": False,
-            "listen_address": "[::]:8093",
-            "session_timeout": 1800,
+            **_defaults(m.SessionServer, "listen_address", "session_timeout"),
         },
     },
-    "ca": {
-        # the host's system bundle (with the site CA installed), mounted into jobs at a path
-        # of its own: a bind over the job's /etc/ssl/certs/ca-certificates.crt would make
-        # update-ca-certificates fail (EBUSY), and with it apt-get install ca-certificates
-        "host_path": "/etc/ssl/certs/ca-certificates.crt",
-        "job_path": "/etc/ssl/stackgen/ca-certificates.crt",
-    },
+    "ca": _defaults(m.Fleet, host_path="ca_host_path", job_path="ca_job_path"),
     "images": {"runner": RUNNER_IMAGE},
     "defaults": {
-        "description": "",
-        "run_untagged": False,
-        "image": "alpine:3.20",
-        # the executor's cache directory persists only as a volume (`gitlab-runner register`
-        # writes the same); `volumes: [!remove /cache]` drops it
-        "volumes": ["/cache"],
-        # always ask the registry: if-not-present lets a job run an image another project
-        # pulled with its own credentials, and keeps :latest tags stale
-        "pull_policy": ["always"],
-        "privileged": False,
-        "shm_size": 0,
-        "limit": 0,
-        "trust_ca": False,
-        "kubernetes": {
-            "namespace": "gitlab-ci",
-            "manager_namespace": "gitlab-runner",
-            "fuse": "privileged",
-            "fuse_resource": "github.com/fuse",
-        },
+        **_defaults(m.Runner, "description", "run_untagged", "image", "volumes", "pull_policy",
+                    "privileged", "shm_size", "limit", "trust_ca"),
+        "kubernetes": _defaults(m.KubernetesOptions, "namespace", "manager_namespace", "fuse",
+                                "fuse_resource"),
     },
 }
