@@ -1,77 +1,105 @@
-"""Speed and memory of stackgen against its targets; `make bench` runs it.
+"""Speed and memory of stackgen against its goals; `make bench` runs it.
 
-Budgets are for a 2-core CI machine. They are checked here, never as timed assertions in
-the test suite. Exit status 1 if a budget is exceeded.
+Measured on the machine it runs on, never as timed assertions in the test suite:
 
-  start-up   `stackgen --help` (Make targets and pre-commit hooks pay this every call)
-  build      `stackgen build bids preproc self-signed-certs --target T --stdout`, per target
-  render     in-process compose + render of the composed set, per target
-  memory     peak RSS of the largest CLI build
+  ratios   CPU time of cold CLI runs against `python -c pass`, paired (the two alternate,
+           and the median of the per-pair ratios is reported), so machine noise cancels
+  fleets   build + all five targets in-process for synthetic fleets of N runners on N/10
+           nodes (benchmarks/fleet.py), each size in a fresh process: CPU seconds, peak
+           RSS, and growth per 10x
+
+BENCH_SIZES="10 100 1000 10000" adds the largest fleet (minutes today); BENCH_PAIRS sets
+the number of pairs. Exit status 1 if a goal is missed.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent / "stackgen"
-PROFILES = ["bids", "preproc", "self-signed-certs"]
-BUDGETS = {"startup_s": 0.25, "build_s": 1.0, "render_ms": 60.0, "peak_rss_mb": 120.0}
-RUNS = 7
+PYTHON = sys.executable
+BIN = str(Path(PYTHON).parent / "stackgen")
+HERE = Path(__file__).resolve().parent
+PAIRS = int(os.environ.get("BENCH_PAIRS", "9"))
+SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "10 100 1000").split()]
+
+# (label, command, goal as a ratio to `python -c pass`)
+COMMANDS = [
+    ("stackgen --help", [BIN, "--help"], 3.0),
+    ("stackgen list", [BIN, "list"], 4.0),
+    ("build preproc --target swarm -o DIR", [BIN, "build", "preproc", "--target", "swarm", "-o", "out"], 6.5),
+    ("build bids preproc self-signed-certs --target swarm",
+     [BIN, "build", "bids", "preproc", "self-signed-certs", "--target", "swarm", "-o", "out3"], 8.0),
+]
+GOALS = {"cpu_1000_s": 1.0, "growth_10k": 11.0, "rss_10k_mb": 150.0}
 
 
-def wall(cmd: list[str], cwd: str) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+def cpu_of(cmd: list[str], cwd: str) -> float:
+    """CPU seconds (user + system) of one child process run to completion."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def ratios(cwd: str) -> list[tuple[str, float, float, float]]:
+    baseline = [PYTHON, "-c", "pass"]
+    rows = []
+    for label, cmd, goal in COMMANDS:
+        pairs = [(cpu_of(cmd, cwd), cpu_of(baseline, cwd)) for _ in range(PAIRS)]
+        ratio = statistics.median(a / b for a, b in pairs)
+        rows.append((label, statistics.median(a for a, _ in pairs) * 1000, ratio, goal))
+    return rows
+
+
+def fleet(size: int) -> dict[str, float]:
+    out = subprocess.run([PYTHON, str(HERE / "fleet.py"), "run", str(size)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
 def main() -> int:
-    from stackgen.targets import TARGETS
-
-    failures = []
-    rows = []
+    print(f"machine: {os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}")
+    missed: list[str] = []
     with tempfile.TemporaryDirectory() as cwd:
-        startup = statistics.median(wall([str(BIN), "--help"], cwd) for _ in range(RUNS))
-        rows.append(("start-up: stackgen --help", f"{startup * 1000:.0f} ms", BUDGETS["startup_s"] * 1000))
-        if startup > BUDGETS["startup_s"]:
-            failures.append("start-up")
-        for target in TARGETS:
-            cmd = [str(BIN), "build", *PROFILES, "--target", target, "--stdout"]
-            took = statistics.median(wall(cmd, cwd) for _ in range(3))
-            rows.append((f"build --target {target}", f"{took * 1000:.0f} ms", BUDGETS["build_s"] * 1000))
-            if took > BUDGETS["build_s"]:
-                failures.append(f"build {target}")
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        rows.append(("peak RSS of a CLI run", f"{peak:.0f} MB", BUDGETS["peak_rss_mb"]))
-        if peak > BUDGETS["peak_rss_mb"]:
-            failures.append("memory")
-
-    import stackgen
-
-    stackgen.generate(PROFILES, "config-toml")  # warm imports
-    for target in TARGETS:
-        start = time.perf_counter()
-        for _ in range(20):
-            stackgen.generate(PROFILES, target)
-        per = (time.perf_counter() - start) / 20 * 1000
-        rows.append((f"render in-process {target}", f"{per:.1f} ms", BUDGETS["render_ms"]))
-        if per > BUDGETS["render_ms"]:
-            failures.append(f"render {target}")
-
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'result':>10}  budget")
-    for name, result, budget in rows:
-        print(f"{name:<{width}}  {result:>10}  {budget:g}")
-    if failures:
-        print("over budget: " + ", ".join(failures))
+        (Path(cwd) / "stackgen.yaml").write_text(
+            (HERE.parent / "examples/example-site/stackgen.yaml").read_text())
+        (Path(cwd) / "certs").mkdir()
+        (Path(cwd) / "certs/example-ca.crt").write_text(
+            (HERE.parent / "examples/example-site/certs/example-ca.crt").read_text())
+        print(f"\ncold CLI runs, CPU time vs `python -c pass` ({PAIRS} pairs, medians)")
+        print(f"  {'command':<55} {'CPU ms':>8} {'ratio':>7} {'goal':>6}")
+        for label, ms, ratio, goal in ratios(cwd):
+            flag = "" if ratio <= goal else "  over"
+            print(f"  {label:<55} {ms:8.0f} {ratio:6.1f}x {goal:5.1f}x{flag}")
+            if ratio > goal:
+                missed.append(label)
+    print("\nfleets: build + all five targets in-process (fresh process per size)")
+    print(f"  {'runners':>8} {'files':>7} {'CPU s':>8} {'peak RSS MB':>12} {'x per 10x':>10}")
+    results: dict[int, dict[str, float]] = {}
+    for size in SIZES:
+        results[size] = r = fleet(size)
+        prev = results.get(size // 10)
+        growth = f"{r['cpu_s'] / prev['cpu_s']:9.1f}x" if prev else ""
+        print(f"  {size:8d} {int(r['files']):7d} {r['cpu_s']:8.2f} {r['peak_rss_mb']:12.0f} {growth:>10}")
+    if 1000 in results and results[1000]["cpu_s"] > GOALS["cpu_1000_s"]:
+        missed.append("1,000 runners")
+    if 10000 in results:
+        if results[10000]["cpu_s"] / results[1000]["cpu_s"] > GOALS["growth_10k"]:
+            missed.append("10,000/1,000 growth")
+        if results[10000]["peak_rss_mb"] > GOALS["rss_10k_mb"]:
+            missed.append("10,000 runners memory")
+    print("\ngoals: " + ", ".join(f"{k} <= {v:g}" for k, v in GOALS.items()))
+    if missed:
+        print("missed: " + ", ".join(missed))
         return 1
-    print("all within budget")
+    print("all goals met")
     return 0
 
 

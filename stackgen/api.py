@@ -130,9 +130,13 @@ def render_composition(composition: Composition, target: str) -> dict[str, str]:
         from stackgen.fleet.validate import locator
 
         where = locator(composition.tree, composition.runners)
-        raise UserError(
-            [p if p.origin or not p.key else replace(p, origin=where(p.key)) for p in exc.problems]
-        ) from None
+
+        def located(problem: Problem) -> Problem:
+            origin = where(problem.key) if problem.key and not problem.origin else None
+            # a key no layer set resolves to the tree's root: no better than no position
+            return replace(problem, origin=origin) if origin and origin.kind != "default" else problem
+
+        raise UserError([located(p) for p in exc.problems]) from None
 
 
 def write(
