@@ -181,3 +181,20 @@ def test_schema_and_model_checks_agree_on_go_durations() -> None:
     with pytest.raises(UserError) as caught:
         stackgen.build(["default"], sets=["manager.stop_grace_period=5x"])
     assert "not a Go duration" in caught.value.problems[0].message
+
+
+def test_kubernetes_mount_paths_never_hold_a_colon() -> None:
+    files = stackgen.generate(["dind-build", "self-signed-certs"], "helm",
+                              sets=["registry=harbor.example.org:5050"])
+    toml = tomllib.loads(_values_config(files["dind-build/values.yaml"]))
+    secrets = toml["runners"][0]["kubernetes"]["volumes"]["secret"]
+    assert all(":" not in s["mount_path"] for s in secrets)  # the API server refuses it
+    [registry] = [s for s in secrets if "registry" in s["name"]]
+    assert registry["mount_path"] == "/etc/docker/certs.d"
+    assert registry["items"] == {"ca.crt": "harbor.example.org:5050/ca.crt"}
+
+
+def _values_config(text: str) -> str:
+    from ruamel.yaml import YAML
+
+    return str(YAML(typ="safe").load(text)["runners"]["config"])

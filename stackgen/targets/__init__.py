@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
 from importlib import import_module
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from stackgen.model import Fleet
+if TYPE_CHECKING:  # the CLI reads TARGETS at start-up: the model loads only for a build
+    from stackgen.model import Fleet
 
-Renderer = Callable[[Fleet], dict[str, str]]
+Renderer = Callable[["Fleet"], dict[str, str]]
 
 # target name -> (module, one-line description). Modules load only when used (start-up time).
 TARGETS: dict[str, tuple[str, str]] = {

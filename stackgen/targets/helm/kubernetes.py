@@ -23,7 +23,7 @@ from tomlkit.items import Table
 
 from stackgen.errors import Problem, UserError
 from stackgen.model import Fleet, Manager, Node, Runner, Volume
-from stackgen.targets.runner_config import ca_job_targets, data_table, services_aot
+from stackgen.targets.runner_config import CERTS_D, ca_job_targets, data_table, services_aot
 
 # The runner names the job's own container "build"; pod_spec patches address it by name.
 BUILD_CONTAINER = "build"
@@ -337,10 +337,20 @@ def _volumes(fleet: Fleet, runner: Runner, problems: list[Problem]) -> dict[str,
                 )
             )
             continue
-        out["secret"].append(
-            {"name": secret.name, "mount_path": secret.mount_path, "sub_path": secret.key, "read_only": True}
-        )
+        out["secret"].append(_secret_mount(secret))
     return {k: v for k, v in out.items() if v}
+
+
+def _secret_mount(secret: JobSecret) -> dict[str, Any]:
+    """One key of a Secret at `mount_path`. A registry CA goes in as certs.d/<host:port>/ca.crt
+    through `items` under the certs.d directory: a mountPath may not contain ':'."""
+    if secret.kind == "registry-ca":
+        certs_d, _, rel = secret.mount_path.partition(CERTS_D + "/")
+        assert not certs_d, "registry CAs live under certs.d"
+        return {"name": secret.name, "mount_path": CERTS_D, "read_only": True,
+                "items": {secret.key: rel}}
+    return {"name": secret.name, "mount_path": secret.mount_path, "sub_path": secret.key,
+            "read_only": True}
 
 
 def _add_pvc(
