@@ -71,6 +71,16 @@ def _warned(composition: Composition) -> Composition:
 
 def render(fleet: Fleet, target: str) -> dict[str, str]:
     """Render the model for one target: {relative path: file text}."""
+    from stackgen.fleet.validate import fleet_problems
+
+    problems = fleet_problems(fleet)  # a model made by hand gets the checks assemble() runs
+    if problems:
+        raise UserError(problems)
+    return _render_checked(fleet, target)
+
+
+def _render_checked(fleet: Fleet, target: str) -> dict[str, str]:
+    """render() for a model already validated (assemble() ran fleet_problems on it)."""
     if target not in TARGETS:
         raise UserError(
             Problem(
@@ -79,11 +89,6 @@ def render(fleet: Fleet, target: str) -> dict[str, str]:
                 hint=did_you_mean(target, TARGETS) or f"targets: {', '.join(TARGETS)}",
             )
         )
-    from stackgen.fleet.validate import fleet_problems
-
-    problems = fleet_problems(fleet)  # a model made by hand gets the checks assemble() runs
-    if problems:
-        raise UserError(problems)
     files = renderer(target)(fleet)
     check_rendered(files, target)  # no secret value leaves stackgen, printed or written
     return files
@@ -121,7 +126,7 @@ def render_composition(composition: Composition, target: str) -> dict[str, str]:
     """render() for an assembled build: what a target refuses is named with the file:line
     its value came from (targets see only the model, which keeps no positions)."""
     try:
-        return render(composition.fleet, target)
+        return _render_checked(composition.fleet, target)
     except SecretLeak:
         raise
     except UserError as exc:

@@ -69,7 +69,7 @@ def test_internal_error_message_is_redacted(monkeypatch: pytest.MonkeyPatch) -> 
     def bug(*args: object) -> None:
         raise RuntimeError(f"oops {TOKEN}")
 
-    monkeypatch.setattr("stackgen.api.render", bug)
+    monkeypatch.setattr("stackgen.api._render_checked", bug)
     code, _, err = build("default")
     assert code == 3 and TOKEN not in err and "<redacted" in err
 
@@ -159,7 +159,7 @@ def test_exit_codes(monkeypatch: pytest.MonkeyPatch) -> None:
     def bug(*args: object) -> None:
         raise KeyError("boom")
 
-    monkeypatch.setattr("stackgen.api.render", bug)
+    monkeypatch.setattr("stackgen.api._render_checked", bug)
     code, out, err = build("default")
     assert code == 3 and "Traceback" not in err
     assert err.splitlines()[-2:] == [

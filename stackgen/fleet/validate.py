@@ -165,7 +165,9 @@ def fleet_problems(fleet: m.Fleet, where: Where = lambda key: None) -> list[Prob
 
 
 def _unique(check: _Checker, section: str, names: list[str]) -> None:
-    for name in sorted({n for n in names if names.count(n) > 1}):
+    from collections import Counter
+
+    for name in sorted(n for n, count in Counter(names).items() if count > 1):
         check(f"{section}.{name}", (f"{section[:-1]} name {name!r} is used twice", None))
 
 
