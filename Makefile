@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo drift test test-thorough snapshots lint typecheck check bench clean
+.PHONY: install demo drift test test-engine test-thorough snapshots lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ demo: $(STAMP)
 drift: $(STAMP)
 	@$(MAKE) --no-print-directory demo DEMO_FLAGS=--check
 
-## test: the whole default suite (what CI runs)
+## test: the whole default suite (what CI runs), the engine tier included
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-engine: only the engine tier: the generated files deployed in a real Docker Engine
+## (as root it installs docker.io, debootstrap and busybox-static with apt-get when missing)
+test-engine: $(STAMP)
+	$(BIN)/python -m pytest -m engine tests/engine
 
 ## test-thorough: the property tests with the large hypothesis budget (10,500 examples, ~10 min)
 test-thorough: $(STAMP)
