@@ -1,8 +1,9 @@
 """The engine tier's session fixtures: the engine, its images and the test site.
 
 Every test under tests/engine is marked `engine`. Where no engine is reachable and none can
-start (no root, no apt), the whole tier skips with one reason line; with
-STACKGEN_ENGINE=require (set by .ci/run) that is a failure instead.
+start (no root, no apt), the whole tier skips, and the session ends with one
+`ENGINE TIER SKIPPED: <reason>` line; with STACKGEN_ENGINE=require (set by .ci/run) that is
+a failure instead. STACKGEN_ENGINE=off skips the tier on purpose.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,18 +37,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.engine)
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _skip_reason is not None:
+        terminalreporter.write_line(_skip_reason, red=True, bold=True)
+
+
 @pytest.fixture(scope="session")
 def engine() -> Iterator[daemon.Engine]:
     global _skip_reason
     if _skip_reason is not None:
         pytest.skip(_skip_reason)
     try:
+        if os.environ.get("STACKGEN_ENGINE") == "off":
+            raise daemon.NoEngine("STACKGEN_ENGINE=off")
         eng = daemon.find_or_start()
     except daemon.NoEngine as e:
         _skip_reason = f"ENGINE TIER SKIPPED: {e}"
         if os.environ.get("STACKGEN_ENGINE") == "require":
             pytest.fail(_skip_reason + " (STACKGEN_ENGINE=require)", pytrace=False)
-        print(f"\n{_skip_reason}\n")
         pytest.skip(_skip_reason)
     try:
         yield eng

@@ -177,6 +177,7 @@ def _launch(dockerd: str, driver: str, owns_system_socket: bool
            "--pidfile", str(root / "dockerd.pid"), "-H", url, "--log-level", "warn"]
     if owns_system_socket:
         cmd += ["-H", f"unix://{SYSTEM_SOCKET}"]
+    (root / "owner.pid").write_text(str(os.getpid()))  # see reap_leftovers
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     atexit.register(stop_daemon, proc, root, owns_system_socket)
     deadline = time.monotonic() + START_TIMEOUT
@@ -251,10 +252,52 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def reap_leftovers() -> None:
+    """Stop the private dockerd of a session that was killed before its teardown (its
+    owner process is gone), so it neither lingers nor poses as a reachable engine."""
+    for root in Path("/tmp").glob("sg-engine-*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue  # not a session's dir, or one being set up right now
+        if _alive(owner):
+            continue
+        try:
+            pid = int((root / "dockerd.pid").read_text())
+            ours = str(root) in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        except (OSError, ValueError):
+            ours, pid = False, 0
+        if ours:
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _unmount_under(root)
+        shutil.rmtree(root, ignore_errors=True)
+    if _stale(Path(SYSTEM_SOCKET)):
+        Path(SYSTEM_SOCKET).unlink()
+
+
 def find_or_start() -> Engine:
     """The engine for this session (NoEngine if none): the one DOCKER_HOST names; else the
     default socket's if it is a swarm manager; else, as root, a private one; else the
     default socket's without swarm (the swarm tests then skip)."""
+    if os.geteuid() == 0:
+        reap_leftovers()
     engine = reachable()
     if engine is not None and (engine.swarm or os.environ.get("DOCKER_HOST")):
         return engine

@@ -61,21 +61,18 @@ def task_state(engine: Engine, service: Any) -> str | None:
 
 
 def remove_stack(engine: Engine, name: str, secrets: list[str]) -> None:
+    """`docker stack rm`, then the external token secrets (the stack's own secrets, configs
+    and services go with it; its exiting containers are not waited for)."""
     engine.cli("stack", "rm", name)
-    deadline = time.monotonic() + managers.WAIT
-    while time.monotonic() < deadline and engine.client.containers.list(
-            all=True, filters={"label": f"com.docker.stack.namespace={name}"}):
-        time.sleep(0.5)
-    # the stack's own networks, secrets and configs go with `stack rm`; external ones not
     for secret in secrets:
-        for _ in range(20):
+        for _ in range(40):
             try:
                 engine.client.secrets.get(secret).remove()
                 break
             except docker.errors.NotFound:
                 break
             except docker.errors.APIError:
-                time.sleep(0.5)  # still in use by a task being removed
+                time.sleep(0.25)  # still referenced by a service being removed
 
 
 @pytest.mark.parametrize("profiles", managers.CASES, ids="+".join)
