@@ -92,7 +92,6 @@ class Jobs:
         for config in sorted(out.glob("*/config.toml")):
             for runner in tomllib.loads(config.read_text())["runners"]:
                 if runner["name"] == name:
-                    runner["token"] = "glrt-" + "not-used"
                     return dict(runner)
         raise AssertionError(f"no runner {name} in {out}")
 
@@ -103,8 +102,7 @@ class Jobs:
         key = (case, name)
         if key not in self._jobs:
             self._jobs[key] = executor.start_job(self.engine.client, self.table(case, name), self.images.debian)
-        job = self._jobs[key]
-        return job
+        return self._jobs[key]
 
     def running(self, case: tuple[str, ...], name: str) -> executor.Job:
         job = self.get(case, name)
