@@ -29,6 +29,7 @@ GITLAB_HOST = "gitlab.test"
 RUNNER_IMAGE = f"{REGISTRY}/mirror/gitlab/gitlab-runner:v18.5.0"
 RUNNER_CA_IMAGE = f"{REGISTRY}/ops/gitlab-runner-ca:v18.5.0"
 _skip_reason: str | None = None
+_engine_line: str | None = None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -40,11 +41,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _skip_reason is not None:
         terminalreporter.write_line(_skip_reason, red=True, bold=True)
+    elif _engine_line is not None:
+        terminalreporter.write_line(_engine_line)
 
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[daemon.Engine]:
-    global _skip_reason
+    global _skip_reason, _engine_line
     if _skip_reason is not None:
         pytest.skip(_skip_reason)
     try:
@@ -56,6 +59,7 @@ def engine() -> Iterator[daemon.Engine]:
         if os.environ.get("STACKGEN_ENGINE") == "require":
             pytest.fail(_skip_reason + " (STACKGEN_ENGINE=require)", pytrace=False)
         pytest.skip(_skip_reason)
+    _engine_line = eng.describe()
     try:
         yield eng
     finally:

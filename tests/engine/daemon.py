@@ -62,9 +62,17 @@ class Engine:
     owns_system_socket: bool = False
     notes: list[str] = field(default_factory=list)
 
+    def describe(self) -> str:
+        info = self.client.info()
+        kind = "private dockerd" if self.private else "engine"
+        return (f"engine tier: {kind} {info.get('ServerVersion')} ({info.get('Driver')}) at {self.url}, "
+                f"swarm {'on' if self.swarm else 'off'}" + "".join(f"; {n}" for n in self.notes))
+
     def env(self) -> dict[str, str]:
         """The environment for docker and docker-compose CLIs aimed at this engine."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCKER_", "RUNNER_TOKEN"))}
+        # a reachable engine keeps the caller's DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, ...
+        drop = ("DOCKER_", "RUNNER_TOKEN") if self.private else ("DOCKER_CONTEXT", "RUNNER_TOKEN")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
         env["DOCKER_HOST"] = self.url
         return env
 
@@ -74,9 +82,10 @@ class Engine:
                               env=env or self.env(), timeout=timeout, cwd=cwd)
 
 
-def _ping(url: str) -> docker.DockerClient | None:
+def _ping(url: str, from_env: bool = False) -> docker.DockerClient | None:
     try:
-        client = docker.DockerClient(base_url=url, version="auto", timeout=120)
+        client = docker.from_env(version="auto", timeout=120) if from_env else \
+            docker.DockerClient(base_url=url, version="auto", timeout=120)
         client.ping()
         return client
     except Exception:
@@ -101,11 +110,14 @@ def install_packages() -> None:
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         raise NoEngine(f"missing {', '.join(missing)} and cannot apt-get install them (not root or no apt)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update", "-qq"],
-                ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *APT_PACKAGES]):
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        if result.returncode != 0:
-            raise NoEngine(f"{' '.join(cmd)} failed: {result.stderr.strip()[-500:]}")
+    # a failing extra source makes `update` exit non-zero while the Debian mirror is fine:
+    # only the install decides
+    update = subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True, env=env, timeout=600)
+    install = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *APT_PACKAGES],
+                             capture_output=True, text=True, env=env, timeout=900)
+    if install.returncode != 0:
+        raise NoEngine(f"apt-get install {' '.join(APT_PACKAGES)} failed: "
+                       f"{(update.stderr + install.stderr).strip()[-500:]}")
 
 
 def _which_sbin(name: str) -> str | None:
@@ -119,7 +131,7 @@ def reachable() -> Engine | None:
                                             if Path(SYSTEM_SOCKET).exists() else None)
     if url is None:
         return None
-    client = _ping(url)
+    client = _ping(url, from_env=bool(os.environ.get("DOCKER_HOST")))  # TLS settings too
     cli = _docker_cli()
     if client is None or cli is None:
         return None
