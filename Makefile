@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_SITE ?= examples/example-site/stackgen.yaml
 
-.PHONY: install demo drift test test-thorough snapshots lint typecheck check bench clean
+.PHONY: install demo drift test test-engine test-thorough snapshots lint typecheck check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,14 @@ demo: $(STAMP)
 drift: $(STAMP)
 	@$(MAKE) --no-print-directory demo DEMO_FLAGS=--check
 
-## test: the whole default suite (what CI runs)
+## test: the whole default suite (what CI runs), the engine tier included
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-engine: only the engine tier: the generated files deployed in a real Docker Engine
+## (as root it installs docker.io, debootstrap and busybox-static with apt-get when missing)
+test-engine: $(STAMP)
+	$(BIN)/python -m pytest -m engine tests/engine
 
 ## test-thorough: the property tests with the large hypothesis budget (10,500 examples, ~10 min)
 test-thorough: $(STAMP)

@@ -1,0 +1,1 @@
+"""The engine tier: generated files deployed in a real Docker Engine (make test-engine)."""
