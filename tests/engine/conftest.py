@@ -108,7 +108,7 @@ data:
   dicoms: "{dicoms}"
 certificates:
   test-ca: {{file: certs/test-ca.crt, hosts: ["{gitlab}", "{registry_host}"]}}
-ca: {{host_path: "{bundle}", job_path: /etc/ssl/certs/ca-certificates.crt}}
+ca: {{host_path: "{bundle}"}}  # job_path: the default, a path of its own
 images:
   runner: "{runner}"
   runner-ca: "{runner_ca}"

@@ -140,8 +140,8 @@ with socket.create_connection(listener.getsockname()) as raw:
 @pytest.mark.parametrize(("case", "runner"), TRUSTING)
 def test_jobs_trust_the_site_ca(case: tuple[str, ...], runner: str, jobs: Jobs, site: Site) -> None:
     """A leaf of the test CA verifies, and TLS to a loopback server with it succeeds, through
-    the store the README says jobs get the CA in: the system bundle (ca.job_path), or the
-    runner's own ca_job_path (kaniko's /kaniko/ssl/certs/)."""
+    the way the README says jobs get the CA: the host's bundle mounted at ca.job_path (or the
+    runner's own ca_job_path, kaniko's /kaniko/ssl/certs/), with SSL_CERT_FILE pointing there."""
     model = jobs.model(case, runner)
     assert model.trust_ca
     container = jobs.running(case, runner).container
