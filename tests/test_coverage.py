@@ -278,3 +278,52 @@ def test_readme_site_snippets_are_valid(marker: str) -> None:
 
     doc = load_yaml_text(_block(marker), Origin("site", "README.md"))
     assert validate(doc, "site", "README.md") == []
+
+
+# --- hostile values through the new tables ------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from stackgen import model as mdl  # noqa: E402
+from tests.strategies import text  # noqa: E402
+
+
+@given(value=text(), path=text(), bucket=text())
+def test_hostile_values_in_cache_and_escape_hatch_read_back(value: str, path: str, bucket: str) -> None:
+    runner = mdl.Runner(
+        name="x", token=mdl.TokenRef("RUNNER_TOKEN_X"), executor="clever-docker",
+        cache=mdl.Cache(path=path, bucket=bucket or "b", server_address="minio.example.org"),
+        runner_config=mdl.freeze({"cc_extra_env": {"V": value}}),  # type: ignore[arg-type]
+    )
+    node = mdl.Node("data", "data01.example.org")
+    fleet = mdl.Fleet("f", "https://gitlab.example.org",
+                      (mdl.Manager("data", node, "gitlab/gitlab-runner:v18.5.0", (runner,)),),
+                      flavor="heptapod")
+    try:
+        files = stackgen.render(fleet, "config-toml")
+    except stackgen.UserError:
+        return  # a value validation refuses (control characters) is not written
+    doc = tomllib.loads(files["data/config.toml"])
+    assert check_config(doc) == []
+    out = doc["runners"][0]
+    assert out["cc_extra_env"] == {"V": value}
+    assert out["cache"].get("Path", "") == path and out["cache"]["s3"]["BucketName"] == (bucket or "b")
+
+
+@given(st.sampled_from(["/srv/my runner", "/srv/$HOME", "/srv/100%"]))
+def test_unit_values_are_escaped_for_systemd(path: str) -> None:
+    from stackgen.targets.systemd import unit
+
+    manager = mdl.Manager("data", mdl.Node("data", "h.example.org"), "gitlab/gitlab-runner:v18.5.0", (),
+                          service=mdl.HostService(working_directory=path))
+    line = next(ln for ln in unit(manager).splitlines() if ln.startswith("WorkingDirectory="))
+    assert "$$" in line or "%%" in line or line.endswith('"')
+
+
+def test_only_credentials_and_whole_references_are_delivered(tmp_path: Path) -> None:
+    text = ("runners:\n  x:\n    runner_config:\n      pre_build_script: echo ${CI_JOB_ID}\n"
+            "      clone_url: ${CLONE_URL}\n")
+    files = _gen(tmp_path, text, "swarm")
+    assert "runner-token-x" in files["stack.yml"] and "clone-url" in files["stack.yml"]
+    assert "ci-job-id" not in files["stack.yml"]

@@ -4,7 +4,9 @@ Their keys were checked against gitlab-runner's key table (fleet/validate.py); h
 join the tables the typed model produced. The typed model always wins: an escape-hatch key
 that the model already writes with another value is an error naming both, never a silent
 override either way. `${VAR}` references in them (a fork's API token, say) are delivered
-like runner tokens: from the environment, or from a secret file the entrypoint substitutes.
+like runner tokens (from the environment, or a secret file the entrypoint substitutes) when
+they stand for a credential (`SECRET_KEYS`) or are a whole value; a `${...}` inside other
+text is left to the runner.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import tomlkit
 from tomlkit.container import Container
 from tomlkit.items import Table
 
+from stackgen.checks.runner_keys import SECRET_KEYS
 from stackgen.errors import Problem, UserError
 from stackgen.model import Manager, Runner, table_dict
 
@@ -86,14 +89,14 @@ def merge_manager(doc: Container, manager: Manager) -> None:
         raise UserError(problems)
 
 
-def _refs(value: Any) -> Iterator[str]:
+def _refs(value: Any, key: str = "") -> Iterator[str]:
+    """`${VAR}` in credential keys, and values that are one `${VAR}` as a whole: inside
+    other text (pre_build_script, job variables) a `${VAR}` is the runner's or the job's
+    own, expanded at run time."""
     if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _refs(item)
-    elif isinstance(value, str):
+        for name, item in value.items():
+            yield from _refs(item, str(name))
+    elif isinstance(value, str) and (key in SECRET_KEYS or REFERENCE.fullmatch(value)):
         yield from REFERENCE.findall(value)
 
 
