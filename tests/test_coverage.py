@@ -103,9 +103,19 @@ def test_cache_behind_the_site_ca_warns_until_manager_and_helper_trust_it(tmp_pa
     untrusted = stackgen.assemble(["x"], profile_dirs=[folder]).findings
     assert any("helper container" in f.message for f in untrusted)
     assert any("system trust store" in f.message for f in untrusted)
-    trusted = stackgen.assemble(["x", "self-signed-certs"], profile_dirs=[folder],
-                                sets=["manager.bake_ca=true"]).findings
+    trusted = stackgen.assemble(["x", "self-signed-certs"], profile_dirs=[folder]).findings
     assert not any("cache" in f.message for f in trusted)
+
+
+@pytest.mark.parametrize("target", ["swarm", "compose"])
+def test_stock_image_adds_the_ca_to_its_store_for_a_private_cache(tmp_path: Path, target: str) -> None:
+    # the image's entrypoint copies /etc/gitlab-runner/certs/ca.crt into the system store
+    files = _gen(tmp_path, MINIO, target, "self-signed-certs")
+    spec = files["stack.yml" if target == "swarm" else "data/compose.yml"]
+    assert "target: /etc/gitlab-runner/certs/ca.crt" in spec
+    assert "/etc/gitlab-runner/certs/ca.crt" in files["NOTES.md"]
+    plain = _gen(tmp_path, "runners:\n  x: {}\n", target, "self-signed-certs")
+    assert "certs/ca.crt" not in plain["stack.yml" if target == "swarm" else "data/compose.yml"]
 
 
 def test_helper_gets_the_ca_mount_and_environment(tmp_path: Path) -> None:

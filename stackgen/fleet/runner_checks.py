@@ -97,8 +97,9 @@ def cache_trust_findings(fleet: m.Fleet, origin: Callable[[str], Origin | None])
     The helper container of each job downloads and uploads the archive over HTTPS (it gets
     the job's CA mounts and SSL_CERT_FILE only with trust_ca); the manager pre-signs the
     URLs, asking the server for the bucket's region unless BucketLocation is set, with its
-    system trust store, which holds the site CA only in the CA-baked image or a host
-    install with the CA in its store.
+    system trust store: with manager.trust_ca, swarm and compose mount the CA where the
+    stock image's entrypoint adds it to that store, a host install puts it there by the
+    notes, and the CA-baked image has it built in.
     """
     out = []
     for manager in fleet.managers:
@@ -116,12 +117,13 @@ def cache_trust_findings(fleet: m.Fleet, origin: Callable[[str], Origin | None])
                     f"runner {runner.name!r} does not mount it into jobs, so the helper container "
                     "cannot download or upload the cache: set trust_ca: true (self-signed-certs)",
                     origin(key), key))
-            if not manager.bake_ca:
+            if not (manager.trust_ca or manager.bake_ca):
                 out.append(Finding(
                     f"the runner manager on {manager.name!r} signs cache URLs for "
                     f"{cache.server_host} (and asks it for the bucket region unless "
-                    "bucket_location is set) with its system trust store: set "
-                    "manager.bake_ca: true to run the CA-baked image (swarm, compose), or "
-                    "install the site CA in the host's store (config-toml, see NOTES.md)",
+                    "bucket_location is set) with its system trust store, which lacks the "
+                    "site CA: set manager.trust_ca (self-signed-certs; swarm and compose then "
+                    "add it to the image's store, a host install follows NOTES.md) or "
+                    "manager.bake_ca",
                     origin(key), key))
     return out

@@ -29,9 +29,11 @@ from stackgen.targets.docker_host import (
     BUNDLE,
     NOTES,
     STATE_VOLUME,
+    SYSTEM_CA_PATH,
     TEMPLATE_PATH,
     escape_dollars,
     image_context,
+    manager_needs_system_ca,
     manager_trusts_ca,
     node_label,
     state_mount,
@@ -80,6 +82,9 @@ def _service(fleet: Fleet, manager: Manager, content: str) -> dict[str, Any]:
     if manager_trusts_ca(fleet, manager):
         # the runner trusts GitLab through certs/<gitlab-host>.crt beside config.toml
         service["configs"] = [{"source": "ca-bundle", "target": gitlab_ca_path(fleet)}]
+        if manager_needs_system_ca(fleet, manager):
+            # the image's entrypoint adds it to the system store: the cache server's CA
+            service["configs"].append({"source": "ca-bundle", "target": SYSTEM_CA_PATH})
     ports = []
     if manager.session_server:
         # the interactive web terminal: GitLab connects to advertise_address on this port

@@ -66,4 +66,8 @@ def notes(fleet: Fleet, trust: bool) -> str:
     }
     if trust:
         context.update(trust_context(fleet, f"certs/{BUNDLE}", CA_DELIVERY))
+        context["cache_delivery"] = (
+            "add the site CA to each runner host's system store, as shown below for job "
+            "containers (the same command)"
+        )
     return render_template("config-toml-notes.md.j2", **context)

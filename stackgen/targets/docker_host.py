@@ -205,6 +205,32 @@ def jobs_trust_ca(fleet: Fleet, manager: Manager) -> bool:
     return any(ca_job_targets(fleet, r) for r in manager.runners)
 
 
+# The official image's entrypoint adds a file at this path to the system trust store before
+# the runner starts (dockerfiles/runner/*/entrypoint, CA_CERTIFICATES_PATH): the store the
+# manager's Go HTTP client uses for the cache server, unlike tls-ca-file (GitLab only).
+SYSTEM_CA_PATH = f"{CONFIG_DIR}/certs/ca.crt"
+
+
+def cache_servers_behind_ca(fleet: Fleet, manager: Manager) -> list[str]:
+    """S3 cache servers of this manager's runners that a site certificate covers."""
+    hosts = {h for c in fleet.certificates for h in c.hosts}
+    return sorted({
+        r.cache.server_host for r in manager.runners
+        if r.cache and r.cache.type == "s3" and not r.cache.insecure and r.cache.server_host in hosts
+    })
+
+
+CONTAINER_CACHE_TRUST = (
+    f"here the bundle is also mounted at `{SYSTEM_CA_PATH}`, which the runner image's "
+    "entrypoint adds to that store at start"
+)
+
+
+def manager_needs_system_ca(fleet: Fleet, manager: Manager) -> bool:
+    """The stock image's manager must add the site CA to its store (a private cache server)."""
+    return manager_trusts_ca(fleet, manager) and bool(cache_servers_behind_ca(fleet, manager))
+
+
 def uses_ca(fleet: Fleet, manager: Manager) -> bool:
     return manager_trusts_ca(fleet, manager) or jobs_trust_ca(fleet, manager)
 
@@ -249,6 +275,10 @@ def trust_context(fleet: Fleet, bundle: str, delivery: str) -> dict[str, Any]:
             if r.kubernetes.docker_config_path
         ],
         "dind": any(r.runs_docker_daemon for m in job_nodes for r in m.runners),
+        # S3 cache servers behind the site CA: the manager reaches them with its system store
+        "cache_hosts": sorted({h for m in fleet.managers if manager_trusts_ca(fleet, m)
+                               for h in cache_servers_behind_ca(fleet, m)}),
+        "cache_delivery": CONTAINER_CACHE_TRUST,
         "all_hosts": [node_label(m) for m in fleet.managers],
     }
 

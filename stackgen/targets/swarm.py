@@ -19,8 +19,10 @@ from stackgen.serialize.yaml import Commented, content_hash, dump
 from stackgen.targets.docker_host import (
     BUNDLE,
     NOTES,
+    SYSTEM_CA_PATH,
     TEMPLATE_PATH,
     escape_dollars,
+    manager_needs_system_ca,
     state_mount,
     token_entrypoint,
     token_secrets,
@@ -84,6 +86,10 @@ def _service(fleet: Fleet, manager: Manager, config_key: str) -> dict[str, Any]:
         service["configs"] = [
             {"source": "ca-bundle", "target": gitlab_ca_path(fleet), "mode": Commented(0o444, "0444")}
         ]
+        if manager_needs_system_ca(fleet, manager):
+            # the image's entrypoint adds it to the system store: the cache server's CA
+            service["configs"].append(
+                {"source": "ca-bundle", "target": SYSTEM_CA_PATH, "mode": Commented(0o444, "0444")})
     ports = []
     if manager.session_server:
         # host mode: GitLab reaches the terminal at the node's own address
