@@ -132,6 +132,12 @@ def test_shell_executor_has_no_docker_table(tmp_path: Path) -> None:
     assert runner["executor"] == "shell" and "docker" not in runner
 
 
+def test_container_settings_on_a_shell_runner_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(stackgen.UserError) as err:
+        _gen(tmp_path, "runners:\n  x:\n    executor: shell\n    devices: [/dev/fuse]\n", "config-toml")
+    assert "shell executor runs no job container" in str(err.value) and "x.yaml:4" in str(err.value)
+
+
 def test_kubernetes_executor_in_config_toml(tmp_path: Path) -> None:
     runner = _runner_toml(_gen(tmp_path, "runners:\n  x:\n    executor: kubernetes\n", "config-toml"))
     assert runner["kubernetes"]["namespace"] == "gitlab-ci" and "docker" not in runner

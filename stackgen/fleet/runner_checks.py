@@ -14,6 +14,7 @@ from stackgen.checks import address_bad, path_bad
 from stackgen.checks.runner_keys import (
     FLAVORS,
     SECRET_KEYS,
+    docker_executors,
     global_spec,
     key_problems,
     known_executors,
@@ -54,9 +55,18 @@ def _flavor_hint(where: str, hint: str | None, level: str) -> str | None:
     return f"the {forks[0]} flavor adds it: set flavor: {forks[0]}" if forks else hint
 
 
+# Job-container settings: only container executors have somewhere to put them.
+CONTAINER_SETTINGS = ("privileged", "devices", "security_opt", "cap_add", "services")
+
+
 def runner_problems(check: Check, fleet: m.Fleet, runner: m.Runner) -> None:
     key = f"runners.{runner.name}"
     check(f"{key}.executor", executor_problem(fleet, runner))
+    if runner.executor not in docker_executors(fleet.flavor) | {"kubernetes"}:
+        for name in CONTAINER_SETTINGS:
+            if getattr(runner, name):
+                check(f"{key}.{name}", (f"the {runner.executor} executor runs no job container, "
+                                        f"so {name} would be dropped", "remove it, or use docker"))
     extra = m.table_dict(runner.runner_config)
     for where, message, hint in key_problems(extra, runner_spec(fleet.flavor), f"{key}.runner_config"):
         check(where, (message, _flavor_hint(where, hint, "runner")))
