@@ -145,6 +145,11 @@ def render(fleet: Fleet) -> dict[str, str]:
         services[f"runner-{manager.name}"] = _service(fleet, manager, key)
         for token in token_secrets(manager):
             what = f"the token of runner {token.runner!r}" if token.is_token else token.env
+            if len(token.external_name) > 64:  # swarmkit's limit on object names
+                from stackgen.errors import Problem, UserError
+
+                raise UserError(Problem(f"the swarm secret name {token.external_name!r} is "
+                                        "longer than 64 characters", hint=f"name {token.env} shorter"))
             _add_secret(secrets, token.key, {"external": True, "name": token.external_name}, what)
     stack: dict[str, Any] = {
         "version": "3.8",
