@@ -16,6 +16,10 @@ from urllib.parse import urlsplit
 PullPolicy = Literal["always", "if-not-present", "never"]
 FuseMode = Literal["privileged", "device-plugin"]
 LogLevel = Literal["debug", "info", "warn", "error", "fatal", "panic"]
+CacheType = Literal["s3", "gcs", "azure"]
+S3Auth = Literal["access-key", "iam"]
+# A TOML table kept hashable: (key, value) pairs, nested tables as pairs, arrays as tuples.
+Table = tuple[tuple[str, object], ...]
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,33 @@ class TokenRef:
 
 
 @dataclass(frozen=True)
+class Cache:
+    """The distributed cache (`[runners.cache]`): where the helper uploads cache archives.
+
+    Credentials are environment variable names, never values: (runner key, variable), e.g.
+    ("SecretKey", "CACHE_S3_SECRET_KEY"). Keys use the runner's CamelCase spelling.
+    """
+
+    type: CacheType = "s3"
+    path: str = ""
+    shared: bool = False
+    bucket: str = ""  # BucketName (s3, gcs) or ContainerName (azure)
+    server_address: str = ""  # s3: host[:port] of the object store (MinIO, Ceph, AWS)
+    bucket_location: str = ""  # s3: the region; set, the manager need not ask the server
+    insecure: bool = False  # s3: plain HTTP
+    authentication_type: S3Auth = "access-key"  # s3: iam takes the instance's role instead
+    credentials_file: str = ""  # gcs: a service account JSON file on the manager's host
+    storage_domain: str = ""  # azure: blob.core.windows.net unless another cloud
+    credentials: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def server_host(self) -> str:
+        """The object store's host name (no port), what a site certificate must cover."""
+        address = self.server_address.rsplit("@", 1)[-1]
+        return address.rsplit(":", 1)[0] if address.count(":") == 1 else address.strip("[]")
+
+
+@dataclass(frozen=True)
 class KubernetesOptions:
     """Job-pod settings used only where jobs run on Kubernetes."""
 
@@ -135,6 +166,11 @@ class Runner:
     ca_job_path: str | None = None  # where jobs see the bundle (None: the fleet's default)
     kubernetes: KubernetesOptions = field(default_factory=KubernetesOptions)
     data: tuple[tuple[str, str], ...] = ()  # data names this runner mounts -> host path
+    # docker (containers on the manager's host), shell (the host itself), kubernetes (job
+    # pods), custom, or a fork's own executor name (Heptapod's clever-docker)
+    executor: str = "docker"
+    cache: Cache | None = None
+    runner_config: Table = ()  # extra [[runners]] keys the model does not know (checked)
 
     @property
     def needs_fuse(self) -> bool:
@@ -160,6 +196,23 @@ class SessionServer:
 
 
 @dataclass(frozen=True)
+class HostService:
+    """A host-installed runner's systemd unit (config-toml target)."""
+
+    # empty: `gitlab-runner run` as root, as `gitlab-runner install` sets it up: it reads
+    # the root-only config and starts shell jobs as `job_user`
+    command: tuple[str, ...] = ()
+    user: str = ""  # the unit's User= (empty: root)
+    job_user: str = "gitlab-runner"  # --user: who runs shell-executor jobs
+    working_directory: str = "/home/gitlab-runner"
+    config_path: str = "/etc/gitlab-runner/config.toml"
+    environment_file: str = "/etc/gitlab-runner/tokens.env"  # root-only, read by systemd
+    stop_signal: str = "SIGQUIT"  # gitlab-runner: take no new jobs, finish the running ones
+    restart: str = "always"
+    restart_sec: int = 5
+
+
+@dataclass(frozen=True)
 class Manager:
     """One gitlab-runner process (service, container or pod) and the runners it hosts."""
 
@@ -176,6 +229,13 @@ class Manager:
     bake_ca: bool = False  # runs the CA-baked image (images.runner-ca) instead of the stock one
     stop_grace_period: str = "1h"  # time running jobs get to finish on SIGQUIT before a kill
     replicas: int = 1
+    metrics: str | None = None  # listen_address of the Prometheus /metrics endpoint (off)
+    config: Table = ()  # extra global config.toml keys (manager_config, checked)
+    service: HostService = field(default_factory=HostService)
+
+    @property
+    def metrics_port(self) -> int | None:
+        return int(self.metrics.rsplit(":", 1)[1]) if self.metrics else None
 
 
 @dataclass(frozen=True)
@@ -195,6 +255,7 @@ class Fleet:
     runner_image_family: Literal["ubuntu", "alpine", "ubi"] | None = "ubuntu"  # None: unknown
     ca_image: str | None = None  # the CA-baked runner image built by the dockerfile target
     images: tuple[tuple[str, str], ...] = ()  # named image refs from the site (kaniko, dind...)
+    flavor: str | None = None  # a runner fork whose extra config keys are allowed (heptapod)
 
     @property
     def gitlab_host(self) -> str:
@@ -223,3 +284,25 @@ class Fleet:
         host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
         covered = any(host in c.hosts or address in c.hosts for c in self.certificates)
         return (address,) if covered else ()
+
+
+def freeze(data: object) -> object:
+    """Plain TOML-like data (dicts, lists, scalars) as hashable tuples (see `Table`)."""
+    if isinstance(data, dict):
+        return tuple((str(k), freeze(v)) for k, v in data.items())
+    if isinstance(data, list):
+        return ("__array__", *(freeze(v) for v in data))
+    return data
+
+
+def thaw(data: object) -> object:
+    """The plain data `freeze` made hashable."""
+    if isinstance(data, tuple):
+        if data[:1] == ("__array__",):
+            return [thaw(v) for v in data[1:]]
+        return {k: thaw(v) for k, v in data}
+    return data
+
+
+def table_dict(table: Table) -> dict[str, object]:
+    return {k: thaw(v) for k, v in table}

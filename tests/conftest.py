@@ -27,6 +27,10 @@ BUILTIN_PROFILES = sorted(p.stem for p in data_dir("profiles").glob("*.yaml"))
 # Capability profiles add to role profiles; alone they define no runner.
 CAPABILITIES = {"self-signed-certs"}
 ROLE_PROFILES = [p for p in BUILTIN_PROFILES if p not in CAPABILITIES]
+# Runners that only a host install can run (a fork's executor): the container targets refuse
+# them (tests/test_coverage.py), so their container tests use the other profiles.
+HOST_ONLY = {"heptapod-paas", "heptapod-paas-multi-tenant"}
+CONTAINER_PROFILES = [p for p in ROLE_PROFILES if p not in HOST_ONLY]
 # Profile sets that real sites build together (issue examples, seeds 000 and 002).
 COMPOSED = [
     ("bids", "preproc", "self-signed-certs"),
@@ -72,4 +76,5 @@ def file_snapshot(snapshot: Any) -> Any:
     return use
 
 
-__all__ = ["BUILTIN_PROFILES", "COMPOSED", "ROLE_PROFILES", "ROOT", "TARGETS"]
+__all__ = ["BUILTIN_PROFILES", "COMPOSED", "CONTAINER_PROFILES", "HOST_ONLY", "ROLE_PROFILES", "ROOT",
+           "TARGETS"]

@@ -13,9 +13,9 @@ import pytest
 from ruamel.yaml import YAML
 
 import stackgen
-from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.conftest import COMPOSED, CONTAINER_PROFILES
 
-CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED
+CASES = [(p,) for p in CONTAINER_PROFILES] + COMPOSED
 CHECK_JSONSCHEMA = Path(sys.executable).with_name("check-jsonschema")
 
 

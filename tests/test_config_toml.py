@@ -21,7 +21,8 @@ def test_every_config_loads_in_the_runner(profiles: tuple[str, ...]) -> None:
     # beside them only the site CA (runner's certs/<gitlab-host>.crt, host bundle) and notes
     nodes = {p.split("/")[0] for p in configs}
     assert set(files) - set(configs) <= {"NOTES.md", "certs/ca-bundle.crt"} | {
-        f"{n}/certs/gitlab.example.org.crt" for n in nodes
+        f"{n}/{name}" for n in nodes
+        for name in ("certs/gitlab.example.org.crt", "gitlab-runner.service", "heptapod-paas-runner.service")
     }
     for path, text in configs.items():
         doc = tomllib.loads(text)
@@ -40,7 +41,8 @@ def test_preproc_privileges_are_job_settings() -> None:
 
 def test_one_config_per_node_with_its_runners() -> None:
     files = stackgen.generate(["default", "bids", "preproc"], "config-toml")
-    assert sorted(files) == ["NOTES.md", "data/config.toml", "processing/config.toml"]
+    assert sorted(files) == ["NOTES.md", "data/config.toml", "data/gitlab-runner.service",
+                             "processing/config.toml", "processing/gitlab-runner.service"]
     data = tomllib.loads(files["data/config.toml"])
     assert [r["name"] for r in data["runners"]] == ["default", "bids"]
     assert data["session_server"]["advertise_address"] == "data01.example.org:8093"
@@ -78,7 +80,8 @@ def test_set_overrides_last_and_types_are_kept() -> None:
 
 def test_notes_say_how_each_node_gets_its_tokens() -> None:
     notes = stackgen.generate(["default", "bids", "preproc"], "config-toml")["NOTES.md"]
-    assert "EnvironmentFile=/etc/gitlab-runner/tokens.env" in notes
+    assert "sudo install -m 0600 /dev/null /etc/gitlab-runner/tokens.env" in notes
+    assert "systemctl enable --now gitlab-runner.service" in notes
     # older runners read token literally: one envsubst line per node, naming its variables
     assert 'envsubst "\\$RUNNER_TOKEN_DEFAULT \\$RUNNER_TOKEN_BIDS" < data/config.toml' in notes
     assert 'envsubst "\\$RUNNER_TOKEN_PREPROC" < processing/config.toml' in notes

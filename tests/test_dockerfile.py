@@ -13,9 +13,9 @@ from cryptography import x509
 import stackgen
 from stackgen.errors import UserError
 from tests.certfactory import make, site_file, write
-from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.conftest import COMPOSED, CONTAINER_PROFILES
 
-CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED
+CASES = [(p,) for p in CONTAINER_PROFILES] + COMPOSED
 HADOLINT = Path(sys.executable).with_name("hadolint")
 ALPINE = "images.runner=gitlab/gitlab-runner:alpine-v18.5.0"
 FAMILIES = {"ubuntu": (), "alpine": (ALPINE,)}

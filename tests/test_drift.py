@@ -123,7 +123,7 @@ def test_stale_files_are_removed_and_reported(tmp_path: Path) -> None:
     code, out, err = run("build", "preproc", "-t", "config-toml", "-o", "out", "--check")
     assert code == 1 and "+++ /dev/null" in out and "stale    data/config.toml" in err
     code, _, err = run("build", "preproc", "-t", "config-toml", "-o", "out")
-    assert code == 0 and "removed 1 stale file(s)" in err
+    assert code == 0 and "removed 2 stale file(s)" in err
     assert not (tmp_path / "out/data").exists()
 
 

@@ -24,11 +24,11 @@ import stackgen
 from stackgen import model as m
 from stackgen.errors import UserError
 from stackgen.targets.helm import CHART_CERTS_DIR, tpl_escape
-from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.conftest import COMPOSED, CONTAINER_PROFILES
 
 # the built-in profiles Kubernetes cannot run as written (the host's docker socket)
 REFUSED = {"dind-build-socket"}
-CASES = [(p,) for p in ROLE_PROFILES if p not in REFUSED] + COMPOSED
+CASES = [(p,) for p in CONTAINER_PROFILES if p not in REFUSED] + COMPOSED
 
 # Deprecated or ignored by the 0.86 chart (its values.yaml, MR !271 / issue #222 removals)
 DEPRECATED = {

@@ -11,9 +11,9 @@ import pytest
 from ruamel.yaml import YAML
 
 import stackgen
-from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.conftest import COMPOSED, CONTAINER_PROFILES
 
-CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED
+CASES = [(p,) for p in CONTAINER_PROFILES] + COMPOSED
 DOCKER = shutil.which("docker")
 # keys swarm ignores on a service: job privileges placed there would silently do nothing
 IGNORED_BY_SWARM = {"build", "devices", "privileged", "security_opt", "restart", "container_name",

@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 
 import stackgen
 from stackgen.targets.docker_host import CONFIG_PATH, SECRETS_DIR, TEMPLATE_PATH, wrapper_script
-from stackgen.targets.runner_config import docker_config
+from stackgen.targets.runner_config import manager_config
 from tests import reparse
 
 SHELLS = [
@@ -40,7 +40,7 @@ def fleet_files(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
     fleet = stackgen.build(["default", "bids"])
     template = tmp_path / "etc" / "config.template.toml"
     template.parent.mkdir()
-    template.write_text(docker_config(fleet, fleet.managers[0]))
+    template.write_text(manager_config(fleet, fleet.managers[0]))
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     return template, secrets, tmp_path / "etc" / "config.toml", tmp_path / "started"

@@ -45,6 +45,7 @@ from stackgen.checks.text import (
     duration_bad,
     duration_ns,
     env_name_bad,
+    executor_bad,
     name_bad,
     node_name_bad,
     path_bad,
@@ -55,7 +56,7 @@ from stackgen.checks.text import (
 __all__ = [
     "CONSTRAINT_KEYS", "CONSTRAINT_PREFIXES", "DNS_SUBDOMAIN", "FORMATS", "INT64_MAX",
     "SECURITY_OPTS", "Bad", "address_bad", "alias_bad", "capability_bad", "cert_host_bad",
-    "constraint_bad", "device_bad", "duration_bad", "duration_ns", "env_name_bad",
+    "constraint_bad", "device_bad", "duration_bad", "duration_ns", "env_name_bad", "executor_bad",
     "gitlab_url_bad", "hostname_bad", "image_bad", "k8s_name_bad", "label_key_bad",
     "label_value_bad", "name_bad", "node_name_bad", "path_bad", "registry_bad",
     "runner_image_pin_bad", "security_opt_bad", "tag_bad", "text_bad", "toleration_bad",
@@ -76,4 +77,5 @@ FORMATS: dict[str, Callable[[str], Bad]] = {
     "gitlab-url": gitlab_url_bad,
     "toleration": toleration_bad,
     "k8s-name": k8s_name_bad,
+    "executor": executor_bad,
 }

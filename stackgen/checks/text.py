@@ -104,3 +104,13 @@ def tag_bad(tag: str) -> Bad:
     if not TAG.fullmatch(tag) or len(tag) > 255:
         return f"tag {tag!r} is not valid", "a tag has no spaces or commas: GitLab splits on them"
     return None
+
+
+EXECUTOR = re.compile(r"[a-z][a-z0-9+_-]{0,40}", re.ASCII)
+
+
+def executor_bad(value: str) -> Bad:
+    """An executor name as config.toml spells it (docker, docker+machine, clever-docker)."""
+    if EXECUTOR.fullmatch(value):
+        return None
+    return f"{value!r} is not an executor name", "e.g. docker, shell, kubernetes, custom"

@@ -14,6 +14,7 @@ from typing import Any, Literal, cast
 from stackgen import model as m
 from stackgen.checks import volume_source_bad, volume_target_key
 from stackgen.errors import Finding, Origin, Problems, did_you_mean
+from stackgen.fleet import extras
 from stackgen.layers.certs import read_certificate
 from stackgen.layers.inputs import Site
 from stackgen.layers.located import Val, locate
@@ -58,8 +59,13 @@ class FleetBuilder:
             runner_image_family=image_family(images["runner"]),
             ca_image=images.get("runner-ca"),
             images=tuple(sorted(images.items())),
+            flavor=_get(self.tree, "flavor"),
         )
         self._check_gitlab_trust(fleet)
+        from stackgen.fleet.runner_checks import cache_trust_findings
+        from stackgen.fleet.validate import locator
+
+        self.findings += cache_trust_findings(fleet, locator(self.tree, self.runner_vals))
         return fleet
 
     def _check_gitlab_trust(self, fleet: m.Fleet) -> None:
@@ -208,6 +214,9 @@ class FleetBuilder:
                 for v in spec.get("volumes", ())
                 if isinstance(v, dict) and "data" in v
             ),
+            executor=spec["executor"],
+            cache=extras.cache(spec.get("cache")),
+            runner_config=extras.config_table(spec.get("runner_config")),
         )
 
     def _volumes(self, runner: str, val: Val) -> tuple[m.Volume, ...]:
@@ -319,6 +328,9 @@ class FleetBuilder:
                     trust_ca=trust,
                     bake_ca=mgr["bake_ca"],
                     stop_grace_period=mgr["stop_grace_period"],
+                    metrics=extras.metrics(mgr["metrics"]),
+                    config=extras.config_table(_get(self.tree, "manager_config")),
+                    service=extras.service(mgr["service"]),
                 )
             )
             if mgr["concurrent"] < len(hosted):

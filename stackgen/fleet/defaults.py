@@ -13,6 +13,7 @@ from typing import Any
 from stackgen import model as m
 
 RUNNER_IMAGE = "gitlab/gitlab-runner:v18.5.0"
+METRICS_ADDRESS = "[::]:9252"
 
 
 def _defaults(cls: type, *names: str, **renamed: str) -> dict[str, Any]:
@@ -43,12 +44,17 @@ DEFAULTS: dict[str, Any] = {
             "enabled": False,
             **_defaults(m.SessionServer, "listen_address", "session_timeout"),
         },
+        # gitlab-runner's conventional metrics port (docs: monitoring/); off unless enabled
+        "metrics": {"enabled": False, "listen_address": METRICS_ADDRESS},
+        "service": _defaults(m.HostService, "command", "user", "job_user", "working_directory",
+                             "config_path", "environment_file", "stop_signal", "restart",
+                             "restart_sec"),
     },
     "ca": _defaults(m.Fleet, host_path="ca_host_path", job_path="ca_job_path"),
     "images": {"runner": RUNNER_IMAGE},
     "defaults": {
         **_defaults(m.Runner, "description", "run_untagged", "image", "volumes", "pull_policy",
-                    "privileged", "shm_size", "limit", "trust_ca"),
+                    "privileged", "shm_size", "limit", "trust_ca", "executor"),
         "kubernetes": _defaults(m.KubernetesOptions, "namespace", "manager_namespace", "fuse",
                                 "fuse_resource"),
     },

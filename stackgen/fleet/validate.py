@@ -50,6 +50,7 @@ from stackgen.checks import (
     volume_target_key,
 )
 from stackgen.errors import Origin, Problem, did_you_mean
+from stackgen.fleet.runner_checks import manager_problems, runner_problems
 from stackgen.layers.located import Val
 from stackgen.layers.values import multiline_key
 
@@ -159,8 +160,10 @@ def fleet_problems(fleet: m.Fleet, where: Where = lambda key: None) -> list[Prob
     _unique(check, "runners", [r.name for r in fleet.runners])
     for manager in fleet.managers:
         _manager(check, manager)
+        manager_problems(check, fleet, manager)
         for runner in manager.runners:
             _runner(check, runner)
+            runner_problems(check, fleet, runner)
     return check.problems
 
 

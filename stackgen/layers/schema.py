@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any, get_args
 
+from stackgen.checks.runner_keys import FLAVORS
 from stackgen.errors import Problem, did_you_mean
 from stackgen.layers.located import Val, dotted, locate
-from stackgen.model import FuseMode, LogLevel, PullPolicy
+from stackgen.model import CacheType, FuseMode, LogLevel, PullPolicy, S3Auth
 
 
 def fmt(name: str) -> dict[str, Any]:
@@ -82,8 +83,61 @@ KUBERNETES = _obj(
     }
 )
 
+def _doc(schema: dict[str, Any], text: str) -> dict[str, Any]:
+    return {**schema, "description": text}
+
+
+# A credential is named, never given: the environment variable (config-toml), swarm or
+# compose secret, or Kubernetes Secret key that holds it at deploy time.
+CREDENTIAL = _doc(_obj({"env": fmt("env-name")}, required=["env"]),
+                  "Where the value comes from: {env: NAME}; never the value itself.")
+
+CACHE = _doc(
+    _obj(
+        {
+            "type": _doc({"enum": list(get_args(CacheType))}, "Backend: s3 (AWS, MinIO), gcs or azure."),
+            "path": _doc(STR, "Prefix of the cache objects in the bucket."),
+            "shared": _doc(BOOL, "Share the cache between runners (same path and bucket)."),
+            "s3": _doc(_obj({
+                "server_address": _doc(STR, "host[:port] of the S3 server (MinIO: minio.example.org:9000)."),
+                "bucket_name": STR,
+                "bucket_location": _doc(STR, "Region; set it so the manager need not ask the server."),
+                "insecure": _doc(BOOL, "Plain HTTP instead of HTTPS."),
+                "authentication_type": {"enum": list(get_args(S3Auth))},
+                "access_key": CREDENTIAL,
+                "secret_key": CREDENTIAL,
+            }), "[runners.cache.s3]; access keys default to CACHE_S3_ACCESS_KEY/_SECRET_KEY."),
+            "gcs": _doc(_obj({
+                "bucket_name": STR,
+                "credentials_file": _doc(ABS_PATH, "Service account JSON on the manager's host."),
+                "access_id": CREDENTIAL,
+                "private_key": CREDENTIAL,
+            }), "[runners.cache.gcs]"),
+            "azure": _doc(_obj({
+                "container_name": STR,
+                "storage_domain": STR,
+                "account_name": CREDENTIAL,
+                "account_key": CREDENTIAL,
+            }), "[runners.cache.azure]"),
+        },
+        required=["type"],
+    ),
+    "Distributed cache ([runners.cache]) shared by the runner's jobs across hosts.",
+)
+
+# Keys gitlab-runner reads that the model does not: merged into the generated config.toml
+# and checked against stackgen/checks/runner_keys.py (after merging, in fleet/validate.py).
+RUNNER_CONFIG = _doc({"type": "object"}, "Extra [[runners]] keys (TOML spelling), checked "
+                     "against gitlab-runner's config keys; typed settings win on a conflict.")
+MANAGER_CONFIG = _doc({"type": "object"}, "Extra global config.toml keys (TOML spelling), "
+                      "checked against gitlab-runner's config keys.")
+
 RUNNER = _obj(
     {
+        "executor": _doc(fmt("executor"), "docker (default), shell, kubernetes, custom, or a "
+                         "fork's executor (clever-docker with flavor: heptapod)."),
+        "cache": CACHE,
+        "runner_config": RUNNER_CONFIG,
         "description": STR,
         "tags": {"type": "array", "items": fmt("tag")},
         "run_untagged": BOOL,
@@ -128,6 +182,19 @@ MANAGER = _obj(
         "trust_ca": BOOL,
         "bake_ca": BOOL,
         "stop_grace_period": fmt("duration"),
+        "metrics": _doc(_obj({"enabled": BOOL, "listen_address": STR}),
+                        "Prometheus metrics endpoint (listen_address, default [::]:9252); off by default."),
+        "service": _doc(_obj({
+            "command": STRINGS,
+            "user": STR,
+            "job_user": STR,
+            "working_directory": ABS_PATH,
+            "config_path": ABS_PATH,
+            "environment_file": ABS_PATH,
+            "stop_signal": {"enum": ["SIGQUIT", "SIGTERM", "SIGINT"]},
+            "restart": {"enum": ["always", "on-failure", "on-abnormal", "no"]},
+            "restart_sec": UINT,
+        }), "The systemd unit of a host install (config-toml target)."),
     }
 )
 
@@ -176,6 +243,8 @@ LAYER_PROPERTIES: dict[str, Any] = {
         "additionalProperties": {"type": "string", "minLength": 1},
     },
     "manager": MANAGER,
+    "manager_config": MANAGER_CONFIG,
+    "flavor": {"enum": list(FLAVORS)},
     "defaults": RUNNER,
     "runners": {"type": "object", "propertyNames": {"format": "name"}, "additionalProperties": RUNNER},
 }
@@ -193,6 +262,8 @@ DESCRIPTIONS: dict[str, str] = {
     "gitlab": "The GitLab instance the runners register with.",
     "nodes": "Machines that host a runner manager: hostname (swarm placement) and labels.",
     "default_node": "Node for runners whose profile names none.",
+    "flavor": "A gitlab-runner fork whose own config keys and executors are allowed "
+    "(heptapod: Heptapod PAAS Runner's cc_* keys and clever-docker).",
     "registry": "Registry host[:port] images are pushed to (Harbor, the GitLab registry).",
     "data": "Host paths profiles mount by name: {data: NAME, target: /path}.",
     "certificates": "Private CA files (PEM, relative to the site file) and the hosts they cover.",

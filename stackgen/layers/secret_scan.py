@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from stackgen.checks.runner_keys import SECRET_KEYS
 from stackgen.errors import Origin, Problem
 from stackgen.layers.located import Val, dotted, walk
 from stackgen.secrets import find_secret
@@ -21,6 +22,14 @@ _SECRET_NAME = re.compile(
 )
 _PLACE_NAME = ("_FILE", "_PATH", "_DIR")
 _REFERENCE = re.compile(r"^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$")
+# config.toml written through the escape hatches: only ${VAR} stands in for a credential
+_CONFIG_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
+ESCAPE_HATCHES = ("runner_config", "manager_config")
+# a cache credential is a mapping naming where it comes from, never a value
+CACHE_CREDENTIAL_KEYS = ("access_key", "secret_key", "access_id", "private_key", "account_name",
+                         "account_key")
+CONFIG_HINT = ('write a reference such as "${CC_TOKEN}": the deployment supplies the value '
+               "(the host's tokens.env, a swarm or compose secret)")
 
 ENV_HINT = (
     "store it as a masked CI/CD variable in GitLab, Settings > CI/CD > Variables: jobs get "
@@ -91,6 +100,13 @@ def scan_layer(doc: Val) -> list[Problem]:
         elif key == "token" or (len(path) > 1 and path[-2] == "token" and key not in TOKEN_REF_KEYS):
             problems.append(_problem("a token field holds a literal value, not a reference",
                                      node, path, _token_hint(path)))
+        elif (key in SECRET_KEYS and any(h in path for h in ESCAPE_HATCHES)
+              and not _CONFIG_REFERENCE.match(text)):
+            problems.append(_problem(f"{key} holds a literal value, not a ${{VAR}} reference",
+                                     node, path, CONFIG_HINT))
+        elif key in CACHE_CREDENTIAL_KEYS and "cache" in path:
+            problems.append(_problem(f"the cache credential {key} holds a literal value",
+                                     node, path, f"name where it comes from: {key}: {{env: NAME}}"))
         elif (len(path) > 1 and path[-2] == "environment" and isinstance(key, str)
               and _SECRET_NAME.search(key.upper()) and not key.upper().endswith(_PLACE_NAME)
               and text and not _REFERENCE.match(text)):

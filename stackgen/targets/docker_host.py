@@ -21,6 +21,7 @@ from typing import Any
 
 from stackgen.model import Fleet, Manager
 from stackgen.serialize.text import render_template
+from stackgen.targets.extra_config import config_refs
 from stackgen.targets.runner_config import CA_ENV_VARS, CONFIG_DIR, ca_job_targets, gitlab_ca_path
 
 BUNDLE = "ca-bundle.crt"
@@ -62,19 +63,34 @@ IMAGE_COMMAND = ("run", "--user=gitlab-runner", "--working-directory=/home/gitla
 # glrt- tokens (routable ones too) are URL-safe base64 plus '.'. None of these characters is
 # special in a sed replacement (`&`, `\`, the `|` delimiter) or in a TOML basic string.
 TOKEN_CHARS = "A-Za-z0-9._-"
+# Other credentials (S3 secret keys, a fork's API token) are base64 or hex: '+', '/', '='
+# and '~' are still plain characters in a '|'-delimited sed replacement and a TOML string.
+CREDENTIAL_CHARS = "A-Za-z0-9._~+/=-"
 
 
 @dataclass(frozen=True)
 class TokenSecret:
-    """One runner token as a secret file: `env` is the `${VAR}` config.toml references."""
+    """One runner token (or, with `runner=""`, another credential config.toml references,
+    such as a cache's S3 keys) as a secret file: `env` is the `${VAR}` it stands for."""
 
     runner: str
     env: str
 
     @property
+    def is_token(self) -> bool:
+        return bool(self.runner)
+
+    @property
     def key(self) -> str:
         """The secret's key in stack.yml / compose.yml, and its file name under /run/secrets."""
-        return f"runner-token-{self.runner}"
+        if self.is_token:
+            return f"runner-token-{self.runner}"
+        return self.env.lower().replace("_", "-")
+
+    @property
+    def external_name(self) -> str:
+        """The swarm secret the operator creates (at most 64 characters)."""
+        return f"gitlab-runner-token-{self.runner}" if self.is_token else f"gitlab-runner-{self.key}"
 
     @property
     def path(self) -> str:
@@ -89,6 +105,8 @@ def token_secrets(manager: Manager) -> list[TokenSecret]:
     secrets: dict[str, TokenSecret] = {}
     for r in manager.runners:
         secrets.setdefault(r.token.env, TokenSecret(r.name, r.token.env))
+    for env in config_refs(manager):  # cache keys, ${VAR} in runner_config / manager_config
+        secrets.setdefault(env, TokenSecret("", env))
     return list(secrets.values())
 
 
@@ -107,6 +125,10 @@ read_token() {
   printf '%s' "$t"
 }
 """.replace("CHARS", TOKEN_CHARS)
+_READ_CREDENTIAL = (
+    _READ_TOKEN.replace("read_token", "read_credential").replace("the runner token", "the credential")
+    .replace(TOKEN_CHARS, CREDENTIAL_CHARS)
+)
 
 
 def wrapper_script(
@@ -114,12 +136,14 @@ def wrapper_script(
     template: str = TEMPLATE_PATH,
     output: str = CONFIG_PATH,
     start: Sequence[str] = IMAGE_ENTRYPOINT,
+    credentials: Sequence[tuple[str, str]] = (),
 ) -> str:
     """POSIX sh that writes `output` from `template` and then execs `start` with "$@".
 
     `tokens` are (variable, token file) pairs: each file must hold one token (a trailing
     newline, as `echo` leaves it, is dropped by $(...)), or the script exits 1 before it
-    writes anything. The paths are parameters so tests can run the script in a temp dir.
+    writes anything; `credentials` are the same for other secrets, with CREDENTIAL_CHARS.
+    The paths are parameters so tests can run the script in a temp dir.
     """
     q = shlex.quote
     lines = [
@@ -128,11 +152,15 @@ def wrapper_script(
         "umask 077",
         _READ_TOKEN.rstrip("\n"),
     ]
+    if credentials:
+        lines.append(_READ_CREDENTIAL.rstrip("\n"))
+    every = [*((env, path, "read_token") for env, path in tokens),
+             *((env, path, "read_credential") for env, path in credentials)]
     lines += [
-        f"tok{i}=$(read_token {q(path)} {env}) || exit 1" for i, (env, path) in enumerate(tokens)
+        f"tok{i}=$({read} {q(path)} {env}) || exit 1" for i, (env, path, read) in enumerate(every)
     ]
     # [$] matches the literal dollar in any sed; '|' cannot occur in a checked token
-    subs = [f"-e 's|[$]{{{env}}}|'\"$tok{i}\"'|g'" for i, (env, _) in enumerate(tokens)]
+    subs = [f"-e 's|[$]{{{env}}}|'\"$tok{i}\"'|g'" for i, (env, _, _) in enumerate(every)]
     lines.append(" \\\n  ".join(["sed", *subs, f"{q(template)} > {q(output + '.new')}"]))
     lines.append(f"mv -f {q(output + '.new')} {q(output)}")
     lines.append(" ".join(["exec", *map(q, start), '"$@"']))
@@ -155,7 +183,11 @@ def token_entrypoint(manager: Manager) -> dict[str, Any]:
     """`entrypoint:` and `command:` for a manager service: the wrapper, then the image's own."""
     from ruamel.yaml.scalarstring import LiteralScalarString
 
-    script = wrapper_script([(t.env, t.path) for t in token_secrets(manager)])
+    secrets = token_secrets(manager)
+    script = wrapper_script(
+        [(t.env, t.path) for t in secrets if t.is_token],
+        credentials=[(t.env, t.path) for t in secrets if not t.is_token],
+    )
     return {
         # sh -c SCRIPT NAME ARGS...: NAME becomes $0 and `command:` becomes "$@"
         "entrypoint": ["/bin/sh", "-c", LiteralScalarString(escape_dollars(script)), "sh"],
@@ -171,6 +203,32 @@ def manager_trusts_ca(fleet: Fleet, manager: Manager) -> bool:
 def jobs_trust_ca(fleet: Fleet, manager: Manager) -> bool:
     """Some job container on this manager's node mounts the CA file from the host."""
     return any(ca_job_targets(fleet, r) for r in manager.runners)
+
+
+# The official image's entrypoint adds a file at this path to the system trust store before
+# the runner starts (dockerfiles/runner/*/entrypoint, CA_CERTIFICATES_PATH): the store the
+# manager's Go HTTP client uses for the cache server, unlike tls-ca-file (GitLab only).
+SYSTEM_CA_PATH = f"{CONFIG_DIR}/certs/ca.crt"
+
+
+def cache_servers_behind_ca(fleet: Fleet, manager: Manager) -> list[str]:
+    """S3 cache servers of this manager's runners that a site certificate covers."""
+    hosts = {h for c in fleet.certificates for h in c.hosts}
+    return sorted({
+        r.cache.server_host for r in manager.runners
+        if r.cache and r.cache.type == "s3" and not r.cache.insecure and r.cache.server_host in hosts
+    })
+
+
+CONTAINER_CACHE_TRUST = (
+    f"here the bundle is also mounted at `{SYSTEM_CA_PATH}`, which the runner image's "
+    "entrypoint adds to that store at start"
+)
+
+
+def manager_needs_system_ca(fleet: Fleet, manager: Manager) -> bool:
+    """The stock image's manager must add the site CA to its store (a private cache server)."""
+    return manager_trusts_ca(fleet, manager) and bool(cache_servers_behind_ca(fleet, manager))
 
 
 def uses_ca(fleet: Fleet, manager: Manager) -> bool:
@@ -217,6 +275,10 @@ def trust_context(fleet: Fleet, bundle: str, delivery: str) -> dict[str, Any]:
             if r.kubernetes.docker_config_path
         ],
         "dind": any(r.runs_docker_daemon for m in job_nodes for r in m.runners),
+        # S3 cache servers behind the site CA: the manager reaches them with its system store
+        "cache_hosts": sorted({h for m in fleet.managers if manager_trusts_ca(fleet, m)
+                               for h in cache_servers_behind_ca(fleet, m)}),
+        "cache_delivery": CONTAINER_CACHE_TRUST,
         "all_hosts": [node_label(m) for m in fleet.managers],
     }
 

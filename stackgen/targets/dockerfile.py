@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stackgen.checks import runner_image_pin_bad
+from stackgen.checks.runner_keys import EXECUTORS
 from stackgen.errors import Problem, UserError
 from stackgen.model import Fleet
 from stackgen.serialize.text import render_template
 from stackgen.targets.docker_host import node_label
-from stackgen.targets.runner_config import ca_bundle_pem, gitlab_ca_path
+from stackgen.targets.runner_config import ca_bundle_pem, gitlab_ca_path, refuse_executors
 
 FAMILIES = {"ubuntu": "Ubuntu", "alpine": "Alpine"}
 # update-ca-certificates (Debian and Alpine alike) reads *.crt directly in this directory
@@ -99,6 +100,8 @@ def ca_files(fleet: Fleet) -> list[CaFile]:
 
 
 def render(fleet: Fleet) -> dict[str, str]:
+    refuse_executors(fleet, EXECUTORS, "dockerfile", "the image is gitlab-runner's, and a "
+                     "fork's executor runs only in that fork's own program")
     base = _base_image(fleet)
     if not fleet.certificates:
         raise UserError(

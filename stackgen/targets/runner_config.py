@@ -9,14 +9,14 @@ hyphenated `tls-ca-file` in `[[runners]]`, snake_case in `[runners.docker]`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from stackgen.model import Fleet, Manager, Runner
-
-Executor = Literal["docker", "kubernetes"]
+from stackgen.checks.runner_keys import docker_executors
+from stackgen.model import Cache, Fleet, Manager, Runner
+from stackgen.targets.extra_config import merge_manager, merge_runner
 
 # Where the runner looks for the CA of GitLab: certs/<host>.crt beside config.toml.
 CONFIG_DIR = "/etc/gitlab-runner"
@@ -139,19 +139,49 @@ def services_aot(runner: Runner) -> AoT:
     return services
 
 
+def cache_table(cache: Cache, credentials: bool = True) -> Table:
+    """`[runners.cache]` in the runner's CamelCase spelling, with the backend's own table.
+
+    Keys are references (`${CACHE_S3_SECRET_KEY}`), never values; `credentials=False`
+    leaves them out for the Helm chart, which sets them from its cache Secret.
+    """
+    table = _table({"Type": cache.type, "Path": cache.path or None, "Shared": cache.shared})
+    if cache.type == "s3":
+        backend = {
+            "ServerAddress": cache.server_address or None,
+            "BucketName": cache.bucket or None,
+            "BucketLocation": cache.bucket_location or None,
+            "Insecure": cache.insecure,
+            "AuthenticationType": cache.authentication_type,
+        }
+    elif cache.type == "gcs":
+        backend = {"BucketName": cache.bucket or None,
+                   "CredentialsFile": cache.credentials_file or None}
+    else:
+        backend = {"ContainerName": cache.bucket or None,
+                   "StorageDomain": cache.storage_domain or None}
+    if credentials:
+        backend.update((key, "${" + env + "}") for key, env in cache.credentials)
+    table.add(cache.type, _table(backend))
+    return table
+
+
 def runner_table(
     fleet: Fleet,
     runner: Runner,
-    executor: Executor,
+    executor: str | None = None,
     executor_table: Table | None = None,
     tls_ca_file: str | None = None,
     credentials: bool = True,
+    feature_flags: dict[str, bool] | None = None,
 ) -> Table:
     """One `[[runners]]` entry; kubernetes callers pass their own `[runners.kubernetes]`.
 
-    `credentials=False` leaves out url and token, for a registration template whose
-    deployment supplies them (the Helm chart's gitlabUrl and token Secret).
+    `credentials=False` leaves out url, token and cache keys, for a registration template
+    whose deployment supplies them (the Helm chart's gitlabUrl and Secrets). The runner's
+    `runner_config` is merged last; the typed settings win a conflict (an error).
     """
+    executor = executor or runner.executor
     table = _table(
         {
             "name": runner.name,
@@ -165,10 +195,17 @@ def runner_table(
             ],
         }
     )
-    if executor == "docker":
+    if runner.cache:
+        table.add("cache", cache_table(runner.cache, credentials))
+    # shell and custom executors have no executor table; a fork's docker executor
+    # (Heptapod's clever-docker) reads the standard [runners.docker]
+    if executor in docker_executors(fleet.flavor):
         table.add("docker", _docker_table(fleet, runner))
     elif executor_table is not None:
         table.add("kubernetes", executor_table)
+    if feature_flags:
+        table.add("feature_flags", _table(feature_flags))
+    merge_runner(table, runner)
     return table
 
 
@@ -178,6 +215,8 @@ def global_items(manager: Manager) -> dict[str, Any]:
         "check_interval": manager.check_interval,
         "shutdown_timeout": manager.shutdown_timeout,
         "log_level": manager.log_level,
+        # the Prometheus endpoint (and /debug/jobs/list) of the manager process
+        "listen_address": manager.metrics,
     }
 
 
@@ -190,7 +229,9 @@ def config_document(
         for line in header.splitlines():
             doc.add(tomlkit.comment(line))
     for key, value in global_items(manager).items():
-        doc.add(key, value)
+        if value is not None:
+            doc.add(key, value)
+    merge_manager(doc, manager)
     if manager.session_server:
         s = manager.session_server
         doc.add(
@@ -222,8 +263,35 @@ def template_document(runner: Table, header: str = "") -> str:
     return tomlkit.dumps(doc)
 
 
-def docker_config(fleet: Fleet, manager: Manager, header: str = "") -> str:
-    """config.toml for a manager whose runners use the docker executor."""
+def manager_config(fleet: Fleet, manager: Manager, header: str = "") -> str:
+    """config.toml for a manager, each runner with its own executor's table."""
     tls = gitlab_ca_path(fleet) if manager.trust_ca and fleet.certificates else None
-    tables = [runner_table(fleet, r, "docker", tls_ca_file=tls) for r in manager.runners]
+    tables = []
+    for runner in manager.runners:
+        pod = None
+        if runner.executor == "kubernetes":
+            # the job pod as the helm target builds it (lazy: helm imports this module)
+            from stackgen.targets.helm.kubernetes import job_pod
+
+            pod = job_pod(fleet, manager, runner).table
+        tables.append(runner_table(fleet, runner, executor_table=pod, tls_ca_file=tls))
     return config_document(fleet, manager, tables, header)
+
+
+def refuse_executors(fleet: Fleet, allowed: frozenset[str] | set[str], target: str, why: str) -> None:
+    """UserError naming every runner whose executor `target` cannot run, and why."""
+    from stackgen.errors import Problem, UserError
+
+    problems = [
+        Problem(
+            f"the {target} target cannot run runner {r.name!r} with the {r.executor!r} "
+            f"executor: {why}",
+            key=f"runners.{r.name}.executor",
+            hint="build this runner with --target config-toml (any executor), or use "
+            + (" or ".join(sorted(allowed)) if len(allowed) < 4 else "one of gitlab-runner's own"),
+        )
+        for r in fleet.runners
+        if r.executor not in allowed
+    ]
+    if problems:
+        raise UserError(problems)

@@ -26,7 +26,7 @@ from stackgen.targets.helm.kubernetes import (
 )
 from stackgen.targets.helm.notes import readme
 from stackgen.targets.helm.release import Release
-from stackgen.targets.runner_config import ca_bundle_pem, data_table, runner_table, template_document
+from stackgen.targets.runner_config import ca_bundle_pem, refuse_executors, runner_table, template_document
 
 CHART = "gitlab/gitlab-runner"
 CHART_VERSION = "~0.86.0"
@@ -53,6 +53,16 @@ def tpl_escape(text: str) -> str:
 
 
 def render(fleet: Fleet) -> dict[str, str]:
+    # the chart's runners.executor is kubernetes; a docker runner's job settings translate
+    refuse_executors(fleet, {"docker", "kubernetes"}, "helm", "the chart's runner starts "
+                     "jobs as Kubernetes pods")
+    if any(m.config for m in fleet.managers):
+        raise UserError(Problem(
+            "the helm target cannot write manager_config: the chart writes config.toml's "
+            "global section from its own values (concurrent, checkInterval, logFormat...)",
+            key="manager_config",
+            hint="set the chart value instead, or build with --target config-toml, swarm or compose",
+        ))
     files: dict[str, str] = {}
     problems: list[Problem] = []
     releases = [Release(fleet, m, r) for m in fleet.managers for r in m.runners]
@@ -79,10 +89,9 @@ def runner_config(release: Release, pod: JobPod) -> str:
     """`runners.config`: the one `[[runners]]` as TOML, escaped for the chart's tpl."""
     tls = f"{CHART_CERTS_DIR}/{release.certs_key}" if release.certs_secret else None
     table = runner_table(
-        release.fleet, release.runner, "kubernetes", pod.table, tls_ca_file=tls, credentials=False
+        release.fleet, release.runner, "kubernetes", pod.table, tls_ca_file=tls, credentials=False,
+        feature_flags=pod.feature_flags,
     )
-    if pod.feature_flags:
-        table.add("feature_flags", data_table(dict(pod.feature_flags)))
     text = template_document(table, TEMPLATE_HEADER.format(name=release.name))
     return tpl_escape(text)
 
@@ -114,11 +123,17 @@ def values(release: Release, pod: JobPod) -> dict[str, Any]:
     tolerations = manager_tolerations(release.runner)
     if tolerations:
         data["tolerations"] = tolerations
+    if manager.metrics_port:
+        # the chart sets listen_address itself and names the container port
+        data["metrics"] = {"enabled": True, "portName": "metrics", "port": manager.metrics_port}
     data["runners"] = {
         "secret": Commented(release.token_secret, "keys runner-token and runner-registration-token"),
         "jobNamespace": release.job_namespace,
         "config": _block(runner_config(release, pod)),
     }
+    if release.cache_secret:
+        keys = ", ".join(k for k, _ in release.cache_keys)
+        data["runners"]["cache"] = {"secretName": Commented(release.cache_secret, f"keys {keys}")}
     return data
 
 

@@ -146,6 +146,19 @@ def _secrets(release: Release, ca_file: str) -> list[str]:
                 APPLY,
             ),
         ]
+    if release.cache_secret:
+        envs = ", ".join(f"`{env}`" for _, env in release.cache_keys)
+        lines += [
+            f"The cache credentials: export {envs}, then (the chart hands these keys to the "
+            "runner as its cache credentials):",
+            "",
+            *_sh(
+                f"kubectl -n {release.namespace} create secret generic {release.cache_secret} \\",
+                *(f'  --from-literal={key}="${{{env}:?export {env}}}" \\'
+                  for key, env in release.cache_keys),
+                APPLY,
+            ),
+        ]
     for secret in release.job_secrets:
         lines += _job_secret(release, secret, ca_file)
     return lines

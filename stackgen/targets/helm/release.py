@@ -48,5 +48,25 @@ class Release:
         return f"{self.fleet.gitlab_host}.crt"
 
     @property
+    def cache_secret(self) -> str | None:
+        """The chart's cache Secret (runners.cache.secretName), when the cache has keys."""
+        cache = self.runner.cache
+        if cache is None or not cache.credentials:
+            return None
+        return f"{self.fleet.name}-{self.runner.name}-cache"
+
+    @property
+    def cache_keys(self) -> list[tuple[str, str]]:
+        """(Secret key the chart reads, environment variable holding it): chart 0.86
+        templates/_cache.tpl turns these keys into the runner's cache credentials."""
+        cache = self.runner.cache
+        if cache is None:
+            return []
+        names = {"AccessKey": "accesskey", "SecretKey": "secretkey", "AccessID": "gcs-access-id",
+                 "PrivateKey": "gcs-private-key", "AccountName": "azure-account-name",
+                 "AccountKey": "azure-account-key"}
+        return [(names[key], env) for key, env in cache.credentials]
+
+    @property
     def job_secrets(self) -> list[JobSecret]:
         return job_secrets(self.fleet, self.runner)
