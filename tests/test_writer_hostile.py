@@ -22,6 +22,7 @@ from stackgen.output.confine import Root
 from stackgen.output.outdir import MANIFEST, sha256
 from stackgen.output.writer import WriteResult, preview, write
 from stackgen.targets import sensitive_files
+from tests.test_writer import tree
 
 OLD = {"stack.yml": "old stack\n", "data/config.toml": "token = \"${T}\"\n",
        "a/b/old.txt": "old\n", "keep.txt": "same\n"}
@@ -33,17 +34,6 @@ SECRET = "TOP-SECRET-ENVIRON-CONTENT\n"
 def put(out: Path, files: dict[str, str], **kw: object) -> WriteResult:
     kw.setdefault("sensitive", sensitive_files("swarm", files))
     return write(out, files, target="swarm", **kw)  # type: ignore[arg-type]
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    out: dict[str, bytes] = {}
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if path.is_symlink():
-            out[rel] = f"link -> {os.readlink(path)}".encode()
-        elif path.is_file():
-            out[rel] = path.read_bytes()
-    return out
 
 
 def visible(root: Path) -> dict[str, bytes]:

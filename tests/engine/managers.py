@@ -16,11 +16,11 @@ import docker.models.containers
 import pytest
 
 import stackgen
-from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.conftest import COMPOSED, CONTAINER_PROFILES
 
 # every built-in role profile alone, and the builds real sites make (bids preproc
 # self-signed-certs among them)
-CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED
+CASES = [(p,) for p in CONTAINER_PROFILES] + COMPOSED
 WAIT = 60  # seconds for a task or container to come up
 # a glrt- token's shape, split so the output secret scanner has nothing to find
 TOKEN_PREFIX = "glrt-" + "enginetest_"

@@ -24,12 +24,12 @@ import docker.errors
 import pytest
 
 import stackgen
-from tests.conftest import COMPOSED, ROLE_PROFILES
+from tests.conftest import COMPOSED, CONTAINER_PROFILES
 from tests.engine import executor
 from tests.engine.conftest import GITLAB_HOST, Images, Site
 from tests.engine.daemon import Engine
 
-CASES = [(p,) for p in ROLE_PROFILES] + COMPOSED + [("dind-build-socket", "self-signed-certs")]
+CASES = [(p,) for p in CONTAINER_PROFILES] + COMPOSED + [("dind-build-socket", "self-signed-certs")]
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
