@@ -198,3 +198,16 @@ def _values_config(text: str) -> str:
     from ruamel.yaml import YAML
 
     return str(YAML(typ="safe").load(text)["runners"]["config"])
+
+
+def test_deployment_steps_include_the_registry_logins() -> None:
+    profiles = ["bids", "kaniko-harbor", "self-signed-certs"]
+    stack = stackgen.generate(profiles, "swarm")["stack.yml"]
+    assert "docker stack deploy --with-registry-auth -c stack.yml" in stack
+    image_notes = stackgen.generate(profiles, "dockerfile")["NOTES.md"]
+    assert image_notes.index("docker login harbor.example.org") < image_notes.index("docker push")
+    for target in ("swarm", "compose", "config-toml"):  # kaniko's push credentials on docker hosts
+        assert "/kaniko/.docker/config.json" in stackgen.generate(profiles, target)["NOTES.md"]
+    helm = stackgen.generate(["bids", "self-signed-certs"], "helm")["bids/README.md"]
+    assert "/etc/containerd/certs.d/harbor.example.org/ca.crt" in helm  # node runtime trust
+    assert "image_pull_secrets" in helm
