@@ -27,7 +27,8 @@ def check_config(doc: dict[str, Any]) -> list[str]:
         if runner.get("executor") in docker_executors(flavor) and docker is None:
             errors.append(f"{where}: docker executor without [runners.docker]")
         if docker is not None:
-            for policy in docker.get("pull_policy", []):
+            policies = docker.get("pull_policy", [])  # a string or an array (StringOrArray)
+            for policy in [policies] if isinstance(policies, str) else policies:
                 if policy not in PULL_POLICIES:
                     errors.append(f"{where}.docker.pull_policy: {policy!r}")
             targets = [v.split(":")[1 if ":" in v else 0].rstrip("/") or "/" for v in docker.get("volumes", [])]

@@ -1,93 +1,118 @@
 """The config.toml keys gitlab-runner reads, with the Go types its strict decoder wants.
 
-Source: gitlab-runner v18.5.0, common/config.go (Config, SessionServer, RunnerSettings,
-RunnerCredentials, DockerConfig, KubernetesConfig, CacheConfig, CacheS3Config,
-CacheGCSConfig, CacheAzureConfig, CustomConfig, CustomBuildDir, DockerService) and
-https://docs.gitlab.com/runner/configuration/advanced-configuration/. Not every key of
-every executor is listed (autoscaler, instance, virtualbox, parallels and ssh tables are
-absent): a key missing here is refused with a did-you-mean, never written blind. The
+Source: gitlab-runner v18.5.0 (tag v18.5.0, commit bda84871762de5fb1573f4495940e044e8a5a010,
+read from the gitlabhq/gitlab-runner mirror), common/config.go (Config, Experimental,
+UsageLogger, SessionServer, RunnerConfig, RunnerCredentials, RunnerSettings, DockerConfig
+with helpers/docker.Credentials, Service, KubernetesConfig and its volume/pod_spec structs,
+CacheConfig, CacheS3Config, CacheGCSConfig, CacheAzureConfig, CustomConfig, CustomBuildDir),
+decoded by github.com/BurntSushi/toml v1.4.0. Not every key of every executor is listed
+(autoscaler, machine, instance, virtualbox, parallels and ssh tables are absent on purpose,
+and some nested tables such as security contexts, affinity, referees and monitoring are
+free-form here): a key missing here is refused with a did-you-mean, never written blind. The
 runner silently ignores unknown keys and stops on a wrong type, so the escape hatches
 (`runner_config:`, `manager_config:`) and every generated config.toml are held to this table.
 
-A spec maps a key to a type: a Python type (`str`, `int`, `bool`, `float`), `STRINGS`
-(array of strings), `INTS`, `STR_MAP` / `BOOL_MAP` (a table of string / bool values), a
-nested spec (a table) or `[spec]` (an array of tables).
+A spec maps a key to a type: a Python type (`str`, `int`, `bool`, `float`, `datetime`),
+`STRINGS` (array of strings), `STR_OR_STRINGS` (a string or an array of strings: the
+runner's StringOrArray), `INTS`, `STR_MAP` / `BOOL_MAP` / `INT_MAP` / `STRINGS_MAP` (a table
+of string / bool / integer / string-array values), a nested spec (a table) or `[spec]` (an
+array of tables). Go `time.Duration` fields are typed `str` here ("1h30m", Go duration
+syntax): the decoder would also take an integer, but as nanoseconds.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from difflib import get_close_matches
 from typing import Any
 
 STRINGS = "array of strings"
+STR_OR_STRINGS = "string or array of strings"
 INTS = "array of integers"
 STR_MAP = "table of strings"
 BOOL_MAP = "table of booleans"
-ANY_TABLE = "table"  # free-form (pod_labels...), values not checked
+INT_MAP = "table of integers"
+STRINGS_MAP = "table of string arrays"
+ANY_TABLE = "table"  # free-form (security contexts, affinity...), values not checked
 
 SESSION_SERVER = {"listen_address": str, "advertise_address": str, "session_timeout": int}
 
 SERVICE = {
-    "name": str, "alias": str, "command": STRINGS, "entrypoint": STRINGS, "variables": STRINGS,
+    "name": str, "alias": str, "command": STRINGS, "entrypoint": STRINGS, "environment": STRINGS,
 }
 
 DOCKER: dict[str, Any] = {
-    "host": str, "hostname": str, "image": str, "runtime": str, "memory": str,
-    "memory_swap": str, "memory_reservation": str, "cpuset_cpus": str, "cpuset_mems": str,
+    "host": str, "tls_cert_path": str, "tls_verify": bool,
+    "hostname": str, "image": str, "runtime": str, "memory": str, "memory_swap": str,
+    "memory_reservation": str, "cgroup_parent": str, "cpuset_cpus": str, "cpuset_mems": str,
     "cpus": str, "cpu_shares": int, "dns": STRINGS, "dns_search": STRINGS, "privileged": bool,
-    "services_privileged": bool, "allowed_privileged_images": STRINGS,
-    "allowed_privileged_services": STRINGS, "disable_entrypoint_overwrite": bool,
-    "user": str, "group_add": STRINGS, "userns_mode": str, "cap_add": STRINGS,
+    "services_privileged": bool, "disable_entrypoint_overwrite": bool, "user": str,
+    "allowed_users": STRINGS, "group_add": STRINGS, "userns_mode": str, "cap_add": STRINGS,
     "cap_drop": STRINGS, "oom_kill_disable": bool, "oom_score_adjust": int,
     "security_opt": STRINGS, "services_security_opt": STRINGS, "devices": STRINGS,
-    "device_cgroup_rules": STRINGS, "gpus": str, "services_devices": STR_MAP,
+    "device_cgroup_rules": STRINGS, "gpus": str, "services_devices": STRINGS_MAP,
     "disable_cache": bool, "volumes": STRINGS, "volume_driver": str, "volume_driver_ops": STR_MAP,
     "cache_dir": str, "extra_hosts": STRINGS, "volumes_from": STRINGS, "network_mode": str,
-    "mac_address": str, "links": STRINGS, "allowed_images": STRINGS,
-    "allowed_pull_policies": STRINGS, "allowed_services": STRINGS, "allowed_users": STRINGS,
-    "pull_policy": STRINGS, "isolation": str, "shm_size": int, "tmpfs": STR_MAP,
+    "ipcmode": str, "mac_address": str, "links": STRINGS, "services": [SERVICE],
+    "services_limit": int, "service_memory": str, "service_memory_swap": str,
+    "service_memory_reservation": str, "service_cgroup_parent": str,
+    "service_cpuset_cpus": str, "service_cpus": str, "service_cpu_shares": int,
+    "service_gpus": str, "wait_for_services_timeout": int, "allowed_images": STRINGS,
+    "allowed_privileged_images": STRINGS, "allowed_privileged_services": STRINGS,
+    "allowed_pull_policies": STRINGS, "allowed_services": STRINGS,
+    "pull_policy": STR_OR_STRINGS, "isolation": str, "shm_size": int, "tmpfs": STR_MAP,
     "services_tmpfs": STR_MAP, "sysctls": STR_MAP, "helper_image": str,
-    "helper_image_flavor": str, "helper_image_autoset_arch_and_os": bool,
-    "container_labels": STR_MAP, "enable_ipv6": bool, "network_mtu": int, "wait_for_services_timeout": int,
-    "tls_verify": bool, "tls_cert_path": str, "disable_cache_volume": bool, "ulimit": STR_MAP,
-    "logConfig": ANY_TABLE, "services_limit": int, "service_memory": str,
-    "service_memory_swap": str, "service_memory_reservation": str, "service_cpuset_cpus": str,
-    "service_cpus": str, "service_cpu_shares": int, "service_gpus": str,
-    "services": [SERVICE],
+    "helper_image_flavor": str, "container_labels": STR_MAP, "enable_ipv6": bool,
+    "ulimit": STR_MAP, "network_mtu": int,
 }
 
-_KUBE_VOLUME_COMMON = {"name": str, "mount_path": str, "sub_path": str, "read_only": bool}
+_KUBE_MOUNT = {"name": str, "mount_path": str, "sub_path": str}
+_KUBE_VOLUME_COMMON = {**_KUBE_MOUNT, "read_only": bool}
+# resource quantities ("500m", "1Gi"), each with its *_overwrite_max_allowed cap
+_KUBE_QUANTITIES = [
+    f"{who}{what}_{kind}"
+    for who in ("", "service_", "helper_")
+    for what in ("cpu", "memory", "ephemeral_storage")
+    for kind in ("limit", "request")
+]
 KUBERNETES: dict[str, Any] = {
-    "host": str, "bearer_token": str, "bearer_token_overwrite_allowed": bool,
-    "image": str, "namespace": str, "namespace_overwrite_allowed": str, "namespace_per_job": bool,
-    "privileged": bool, "allow_privilege_escalation": bool, "runtime_class_name": str,
-    "cpu_limit": str, "cpu_request": str, "memory_limit": str, "memory_request": str,
-    "ephemeral_storage_limit": str, "ephemeral_storage_request": str,
-    "service_cpu_limit": str, "service_cpu_request": str, "service_memory_limit": str,
-    "service_memory_request": str, "helper_cpu_limit": str, "helper_cpu_request": str,
-    "helper_memory_limit": str, "helper_memory_request": str, "helper_image": str,
-    "helper_image_flavor": str, "pull_policy": STRINGS, "allowed_pull_policies": STRINGS,
-    "allowed_images": STRINGS, "allowed_services": STRINGS, "image_pull_secrets": STRINGS,
-    "use_service_account_image_pull_secrets": bool, "service_account": str,
-    "service_account_overwrite_allowed": str, "pod_annotations": STR_MAP, "pod_labels": STR_MAP,
-    "node_selector": STR_MAP, "node_tolerations": STR_MAP, "poll_interval": int,
-    "poll_timeout": int, "cap_add": STRINGS, "cap_drop": STRINGS, "terminationGracePeriodSeconds": int,
+    "host": str, "context": str, "cert_file": str, "key_file": str, "ca_file": str,
+    "bearer_token_overwrite_allowed": bool, "bearer_token": str, "image": str,
+    "namespace": str, "namespace_overwrite_allowed": str, "namespace_per_job": bool,
+    "privileged": bool, "runtime_class_name": str, "allow_privilege_escalation": bool,
+    **{key: str for key in _KUBE_QUANTITIES},
+    **{f"{key}_overwrite_max_allowed": str for key in _KUBE_QUANTITIES},
+    "allowed_images": STRINGS, "allowed_pull_policies": STRINGS, "allowed_services": STRINGS,
+    "allowed_users": STRINGS, "allowed_groups": STRINGS, "pull_policy": STR_OR_STRINGS,
+    "node_selector": STR_MAP, "node_selector_overwrite_allowed": str,
+    "node_tolerations": STR_MAP, "node_tolerations_overwrite_allowed": str,
+    "affinity": ANY_TABLE, "image_pull_secrets": STRINGS,
+    "use_service_account_image_pull_secrets": bool, "helper_image": str,
+    "helper_image_flavor": str, "helper_image_autoset_arch_and_os": bool,
     "pod_termination_grace_period_seconds": int, "cleanup_grace_period_seconds": int,
-    "priority_class_name": str, "scheduler_name": str, "dns_policy": str,
+    "cleanup_resources_timeout": str, "poll_interval": int, "poll_timeout": int,
+    "resource_availability_check_max_attempts": int, "retry_limit": int,
+    "retry_backoff_max": int, "retry_limits": INT_MAP, "pod_labels": STR_MAP,
+    "pod_labels_overwrite_allowed": str, "scheduler_name": str, "service_account": str,
+    "service_account_overwrite_allowed": str, "automount_service_account_token": bool,
+    "pod_annotations": STR_MAP, "pod_annotations_overwrite_allowed": str,
+    "pod_security_context": ANY_TABLE, "init_permissions_container_security_context": ANY_TABLE,
     "build_container_security_context": ANY_TABLE, "helper_container_security_context": ANY_TABLE,
-    "service_container_security_context": ANY_TABLE, "pod_security_context": ANY_TABLE,
-    "affinity": ANY_TABLE, "dns_config": ANY_TABLE, "host_aliases": [ANY_TABLE],
-    "pod_spec": [{"name": str, "patch_type": str, "patch": str, "patch_path": str}],
-    "services": [SERVICE],
+    "service_container_security_context": ANY_TABLE,
     "volumes": {
-        "host_path": [{**_KUBE_VOLUME_COMMON, "host_path": str}],
-        "pvc": [_KUBE_VOLUME_COMMON],
+        "host_path": [{**_KUBE_VOLUME_COMMON, "host_path": str, "mount_propagation": str}],
+        "pvc": [{**_KUBE_VOLUME_COMMON, "mount_propagation": str}],
         "config_map": [{**_KUBE_VOLUME_COMMON, "items": STR_MAP}],
         "secret": [{**_KUBE_VOLUME_COMMON, "items": STR_MAP}],
-        "empty_dir": [{**_KUBE_VOLUME_COMMON, "medium": str, "size_limit": str}],
+        "empty_dir": [{**_KUBE_MOUNT, "medium": str, "size_limit": str}],
         "csi": [{**_KUBE_VOLUME_COMMON, "driver": str, "fs_type": str, "volume_attributes": STR_MAP}],
     },
+    "host_aliases": [{"ip": str, "hostnames": STRINGS}], "services": [SERVICE],
+    "cap_add": STRINGS, "cap_drop": STRINGS, "dns_policy": str, "dns_config": ANY_TABLE,
+    "container_lifecycle": ANY_TABLE, "priority_class_name": str,
+    "pod_spec": [{"name": str, "patch_path": str, "patch": str, "patch_type": str}],
+    "logs_base_dir": str, "scripts_base_dir": str, "print_pod_warning_events": bool,
 }
 
 CACHE_S3 = {
@@ -111,21 +136,32 @@ CUSTOM = {
 }
 
 RUNNER: dict[str, Any] = {
-    "name": str, "url": str, "id": int, "token": str, "tls-ca-file": str, "tls-cert-file": str,
-    "tls-key-file": str, "limit": int, "request_concurrency": int, "executor": str,
-    "builds_dir": str, "cache_dir": str, "clone_url": str, "environment": STRINGS,
-    "pre_get_sources_script": str, "post_get_sources_script": str, "pre_build_script": str,
-    "post_build_script": str, "shell": str, "output_limit": int, "debug_trace_disabled": bool,
-    "unhealthy_requests_limit": int, "unhealthy_interval": str, "job_status_final_update_retry_limit": int,
-    "max_builds": int, "referees": ANY_TABLE, "feature_flags": BOOL_MAP,
-    "custom_build_dir": {"enabled": bool}, "cache": CACHE, "docker": DOCKER,
-    "kubernetes": KUBERNETES, "custom": CUSTOM,
+    # RunnerConfig
+    "name": str, "limit": int, "output_limit": int, "request_concurrency": int,
+    "unhealthy_requests_limit": int, "unhealthy_interval": str,
+    "job_status_final_update_retry_limit": int,
+    # RunnerCredentials
+    "url": str, "id": int, "token": str, "token_obtained_at": datetime,
+    "token_expires_at": datetime, "tls-ca-file": str, "tls-cert-file": str, "tls-key-file": str,
+    # RunnerSettings
+    "labels": STR_MAP, "executor": str, "builds_dir": str, "cache_dir": str, "clone_url": str,
+    "environment": STRINGS, "proxy_exec": bool, "pre_get_sources_script": str,
+    "post_get_sources_script": str, "pre_build_script": str, "post_build_script": str,
+    "debug_trace_disabled": bool, "safe_directory_checkout": bool, "clean_git_config": bool,
+    "shell": str, "custom_build_dir": {"enabled": bool}, "referees": ANY_TABLE,
+    "cache": CACHE, "feature_flags": BOOL_MAP, "monitoring": ANY_TABLE, "docker": DOCKER,
+    "kubernetes": KUBERNETES, "custom": CUSTOM, "step_runner_image": str,
 }
 
 GLOBAL: dict[str, Any] = {
+    "listen_address": str, "session_server": SESSION_SERVER, "labels": STR_MAP,
     "concurrent": int, "check_interval": int, "log_level": str, "log_format": str,
-    "listen_address": str, "shutdown_timeout": int, "connection_max_age": str,
-    "sentry_dsn": str, "session_server": SESSION_SERVER, "runners": [RUNNER],
+    "user": str, "runners": [RUNNER], "sentry_dsn": str, "connection_max_age": str,
+    "experimental": {"usage_logger": {
+        "enabled": bool, "log_dir": str, "max_backup_files": int, "max_rotation_age": str,
+        "labels": STR_MAP,
+    }},
+    "shutdown_timeout": int,
 }
 
 # Executors whose job settings live in `[runners.docker]` (gitlab-runner executors/docker).
@@ -180,7 +216,7 @@ SECRET_KEYS = frozenset({
 def _type_name(want: Any) -> str:
     if isinstance(want, type):
         return {"str": "a string", "int": "an integer", "bool": "a boolean",
-                "float": "a number"}[want.__name__]
+                "float": "a number", "datetime": "a date-time"}[want.__name__]
     if isinstance(want, dict):
         return "a table"
     if isinstance(want, list):
@@ -197,13 +233,16 @@ def _type_ok(value: Any, want: Any) -> bool:
         return isinstance(value, want)
     if want == STRINGS:
         return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    if want == STR_OR_STRINGS:
+        return isinstance(value, str) or _type_ok(value, STRINGS)
     if want == INTS:
         return isinstance(value, (list, tuple)) and all(_type_ok(v, int) for v in value)
-    if want in (STR_MAP, BOOL_MAP, ANY_TABLE) or isinstance(want, dict):
+    if want in (STR_MAP, BOOL_MAP, INT_MAP, STRINGS_MAP, ANY_TABLE) or isinstance(want, dict):
         if not isinstance(value, Mapping):
             return False
-        kind = {STR_MAP: str, BOOL_MAP: bool}.get(want) if isinstance(want, str) else None
-        return kind is None or all(isinstance(v, kind) for v in value.values())
+        kind = {STR_MAP: str, BOOL_MAP: bool, INT_MAP: int, STRINGS_MAP: STRINGS}.get(want) \
+            if isinstance(want, str) else None
+        return kind is None or all(_type_ok(v, kind) for v in value.values())
     if isinstance(want, list):
         return isinstance(value, (list, tuple)) and all(isinstance(v, Mapping) for v in value)
     raise AssertionError(want)
