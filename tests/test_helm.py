@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 
 import stackgen
 from stackgen import model as m
+from stackgen.checks.runner_keys import global_spec, key_problems
 from stackgen.errors import UserError
 from stackgen.targets.helm import CHART_CERTS_DIR, tpl_escape
 from tests.conftest import COMPOSED, CONTAINER_PROFILES
@@ -127,6 +128,8 @@ def test_every_values_file_installs_one_runner(profiles: tuple[str, ...]) -> Non
         assert f"-f {name}/values.yaml" in readme
         toml = runner_toml(values)
         assert set(toml) <= RUNNER_KEYS
+        # the runner's own key and type table (from its config.go), as for config.toml
+        assert key_problems({"runners": [toml]}, global_spec(None)) == [], name
         assert "url" not in toml and "token" not in toml, "the chart supplies them"
         assert toml["executor"] == "kubernetes"
         k = toml["kubernetes"]
