@@ -236,7 +236,7 @@ def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> No
     if plan.pending:
         _warn([f"{out_dir} holds an interrupted build; the next build completes it"])
     click.echo(redact(plan.diff()), nl=False)  # the disk side may hold a pasted token
-    if not plan.changes and not plan.pending:
+    if plan.up_to_date:
         click.echo(f"stackgen: {out_dir} is up to date", err=True)
         return
     click.echo(f"stackgen: {out_dir} differs from what stackgen would generate:", err=True)
@@ -248,6 +248,7 @@ def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> No
 
 
 def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> None:
+    from stackgen.output.outdir import MANIFEST as MANIFEST_NAME
     from stackgen.output.writer import write
     from stackgen.targets import sensitive_files
 
@@ -258,7 +259,8 @@ def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> No
     if result.up_to_date:
         click.echo(f"stackgen: {out_dir} is up to date ({len(result.unchanged)} file(s))", err=True)
         return
-    parts = [f"wrote {len(result.written)} file(s)"]
+    parts = [f"wrote {len(result.written)} file(s)" if not result.manifest_rewritten
+             else f"rewrote {MANIFEST_NAME} clean"]
     if result.removed:
         parts.append(f"removed {len(result.removed)} stale file(s)")
     if result.unchanged:

@@ -93,9 +93,11 @@ def test_planted_manifest_through_the_cli(tmp_path: Path, outside: Path) -> None
     assert cli("build", "preproc", "-t", "swarm", "-o", "out")[0] == 0
     plant_manifest(tmp_path / "out", {"../victim/environ": SECRET})
     code, out, err = cli("build", "preproc", "-t", "swarm", "-o", "out", "--check")
-    assert code == 0 and SECRET.strip() not in out + err and "ignores that entry" in err
+    # the manifest is not what stackgen writes: drift, for a CI gate to catch the plant
+    assert code == 1 and SECRET.strip() not in out + err and "ignores that entry" in err
     code, _, err = cli("build", "preproc", "-t", "swarm", "-o", "out", "--force")
     assert code == 0 and (outside / "environ").read_text() == SECRET
+    assert cli("build", "preproc", "-t", "swarm", "-o", "out", "--check")[0] == 0
 
 
 # --- item 2: a planted journal is never applied -----------------------------------------
@@ -392,3 +394,23 @@ def test_staged_files_are_never_taken_through_a_link(tmp_path: Path, outside: Pa
     result = put(out, OLD)
     assert any("environ was not written" in note for note in result.notes)
     assert (outside / "environ").read_text() == SECRET and not (out / "environ").exists()
+
+
+def test_force_rewrites_a_manifest_with_refused_entries(tmp_path: Path) -> None:
+    """A planted entry leaves the files as they are, but --check reports it as drift and
+    --force writes a clean manifest (it did nothing before, saying "up to date")."""
+    import json
+
+    from stackgen.output.outdir import MANIFEST
+    from stackgen.output.writer import preview
+
+    out = tmp_path / "out"
+    put(out, OLD)
+    manifest = out / MANIFEST
+    doc = json.loads(manifest.read_text())
+    doc["files"]["../planted"] = "0" * 64
+    manifest.write_text(json.dumps(doc))
+    assert not preview(out, {k: v for k, v in OLD.items()}, "swarm").up_to_date
+    result = put(out, OLD, force=True)
+    assert result.manifest_rewritten and "planted" not in manifest.read_text()
+    assert preview(out, dict(OLD), "swarm").up_to_date

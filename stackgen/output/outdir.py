@@ -145,8 +145,10 @@ class Plan:
 
     @property
     def up_to_date(self) -> bool:
-        """Nothing to write: every file as generated, nothing stale, the manifest current."""
-        return not self.changes and self.previous == self.manifest and not self.pending
+        """Nothing to write: every file as generated, nothing stale, the manifest current (a
+        manifest with refused entries is not: --force rewrites it clean)."""
+        return (not self.changes and self.previous == self.manifest and not self.pending
+                and not self.conflicts)
 
     def diff(self, label: str | None = None) -> str:
         """A unified diff from the disk to the build, git-style (`a/DIR/path`, `b/DIR/path`)."""

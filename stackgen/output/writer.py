@@ -34,10 +34,11 @@ class WriteResult:
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    manifest_rewritten: bool = False  # only the manifest changed (--force over refused entries)
 
     @property
     def up_to_date(self) -> bool:
-        return not self.written and not self.removed
+        return not self.written and not self.removed and not self.manifest_rewritten
 
 
 def check_paths(files: Collection[str]) -> None:
@@ -107,7 +108,8 @@ def write(
             data = {**{rel: data[rel] for rel in written}, MANIFEST: todo.manifest.dumps().encode()}
             journal = commit.Journal((*written, MANIFEST), deletes, modes)
             notes += commit.commit(root, data, journal)
-            return WriteResult(out_dir, written, tuple(deletes), unchanged, tuple(notes))
+            return WriteResult(out_dir, written, tuple(deletes), unchanged, tuple(notes),
+                               manifest_rewritten=not written and not deletes)
     except (OSError, Unsafe) as exc:
         where = getattr(exc, "filename", None) or out_dir
         why = getattr(exc, "strerror", None) or str(exc)
