@@ -202,7 +202,7 @@ def test_special_or_huge_certificate_is_refused(tmp_path: Path, special: str) ->
 
 
 def test_huge_profile_is_refused(tmp_path: Path) -> None:
-    refused(build(*profile(tmp_path, "# " + "x" * (2 << 20) + "\n")), "larger than 1024 KiB")
+    refused(build(*profile(tmp_path, "# " + "x" * (65 << 20) + "\n")), "larger than 65536 KiB")
 
 
 # --- item 17: stray output ---------------------------------------------------------------------

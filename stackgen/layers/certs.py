@@ -34,6 +34,8 @@ EXPIRY_WARNING_DAYS = 30
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+CERT_MAX_BYTES = 1 << 20
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -112,7 +114,8 @@ def _parse(path: Path, name: str, origin: Origin, key: str) -> list[x509.Certifi
     from stackgen.layers.located import read_input
 
     try:
-        raw = read_input(path)  # a FIFO or /dev/zero is refused before reading
+        # a FIFO or /dev/zero is refused before reading; a CA bundle is far below 1 MiB
+        raw = read_input(path, limit=CERT_MAX_BYTES)
     except FileNotFoundError:
         raise fail(f"certificate file not found: {display_path(path)}") from None
     except OSError as exc:

@@ -19,10 +19,13 @@ from stackgen.errors import Origin, Problem, UserError
 
 Op = Literal["merge", "reset", "remove"]
 TAGS: dict[str, Op] = {"!reset": "reset", "!remove": "remove"}
-# Limits on what one input file may hold: far beyond any real fleet, well short of what
-# exhausts memory or time (a 300-byte "billion laughs" expands to 10^9 values).
-MAX_BYTES = 1 << 20
-MAX_VALUES = 50_000  # after expanding aliases
+# Limits on what one input file may hold: beyond any real fleet (10,000 runners take about
+# 1.3 MB and 100,000 values), well short of what exhausts memory or time. Values are capped
+# relative to the text, since written-out YAML holds at most one value per two bytes: only
+# aliases can go beyond (a 300-byte "billion laughs" expands to 10^9 values).
+MAX_BYTES = 64 << 20
+MAX_VALUES = 50_000  # after expanding aliases, plus VALUES_PER_BYTE for each byte of text
+VALUES_PER_BYTE = 2
 MAX_DEPTH = 40
 
 
@@ -118,12 +121,13 @@ def _op_of(node: Any, origin: Origin) -> Op:
     )
 
 
-def from_ruamel(node: Any, origin: Origin) -> Val:
+def from_ruamel(node: Any, origin: Origin, size: int = 0) -> Val:
     """Convert a ruamel round-trip node into a `Val` tree with 1-based positions.
 
     Aliases (and YAML 1.1 merge keys, `<<: *base`) are expanded here, so this is where
-    the number of values and the depth are limited."""
-    budget = [MAX_VALUES]
+    the number of values (at most MAX_VALUES + VALUES_PER_BYTE per byte of the `size`
+    characters of text) and the depth are limited."""
+    budget = [MAX_VALUES + VALUES_PER_BYTE * size]
     return _convert(node, origin, origin, budget, 0)
 
 
@@ -139,7 +143,7 @@ def _convert(node: Any, origin: Origin, root: Origin, budget: list[int], depth: 
     budget[0] -= 1
     if budget[0] < 0:
         raise UserError(Problem(
-            f"more than {MAX_VALUES} values once aliases are expanded; stackgen stops reading",
+            "far more values once aliases are expanded than the text holds; stackgen stops reading",
             replace(root, line=None, col=None),
             hint="an alias that repeats an alias (a \"billion laughs\" file) is not a fleet",
         ))
@@ -203,7 +207,7 @@ def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
         root = replace(origin, line=1, col=1)
         if data is None:
             return Val({} if document else None, root)
-        return from_ruamel(data, root)
+        return from_ruamel(data, root, len(text))
     except DuplicateKeyError as exc:  # its message quotes both values: name the key only
         mark = exc.problem_mark
         where = replace(origin, line=mark.line + 1, col=mark.column + 1) if mark else origin
