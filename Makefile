@@ -25,9 +25,11 @@ demo: $(STAMP)
 drift: $(STAMP)
 	@$(MAKE) --no-print-directory demo DEMO_FLAGS=--check
 
-## test: the whole default suite (what CI runs), the engine tier included
+## test: the whole default suite (what CI runs): the unit tiers on both cores, then the
+## engine tier (one private dockerd, so one process)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --ignore=tests/engine
+	$(BIN)/python -m pytest tests/engine
 
 ## test-engine: only the engine tier: the generated files deployed in a real Docker Engine
 ## (as root it installs docker.io, debootstrap and busybox-static with apt-get when missing)
