@@ -29,6 +29,17 @@ def test_cli_start_up_imports_nothing_heavy() -> None:
     assert not heavy & loaded
 
 
+def test_list_loads_no_schema_validator() -> None:
+    """`stackgen list` reads the built-in profiles' descriptions; their validation happens in
+    the test suite (tests/test_profiles.py), not at every start."""
+    code = ("import sys, stackgen.cli\n"
+            "try:\n    stackgen.cli.main(['list'])\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stderr.split())
+    assert not {"jsonschema", "cryptography", "jinja2", "tomlkit"} & loaded
+
+
 def test_build_render_round_trip() -> None:
     fleet = stackgen.build(["preproc"])
     assert isinstance(fleet, stackgen.Fleet)

@@ -15,6 +15,16 @@ from tests.conftest import BUILTIN_PROFILES, ROLE_PROFILES
 
 @pytest.mark.parametrize("name", BUILTIN_PROFILES)
 def test_builtin_profiles_are_valid_and_described(name: str) -> None:
+    # the full input checks (schema, secrets, values): the CLI skips them for built-ins,
+    # which ship with the package, so this test is where they run
+    from stackgen.errors import Origin
+    from stackgen.layers.located import load_yaml_file
+    from stackgen.layers.schema import validate
+    from stackgen.resources import data_dir
+
+    path = data_dir("profiles") / f"{name}.yaml"
+    doc = load_yaml_file(path, Origin("profile", path.name, profile=name))
+    assert validate(doc, "profile", path.name) == []
     summary = next(s for s in stackgen.list_profiles() if s.name == name)
     assert summary.builtin and len(summary.description) > 20
 

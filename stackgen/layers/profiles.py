@@ -70,7 +70,9 @@ def read_profile(info: ProfileInfo) -> Profile:
     doc = load_yaml_file(info.path, origin)
     if not isinstance(doc.value, dict):
         raise UserError(Problem("a profile must be a mapping of keys", doc.origin))
-    problems = validate(doc, "profile", info.display)
+    # The built-in profiles ship with the package and are validated by its test suite
+    # (tests/test_profiles.py), so start-up need not load jsonschema to check them again.
+    problems = [] if info.builtin else validate(doc, "profile", info.display)
     problems += waiver_problems(doc.get("waivers"))
     if problems:
         raise UserError(problems)
