@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stackgen.errors import Origin, Problem, SecretLeak, UserError, did_you_mean
-from stackgen.fleet.assemble import Composition, assemble
-from stackgen.fleet.merge import is_ordered_list
-from stackgen.layers.located import Val, dotted
-from stackgen.model import Fleet
 from stackgen.targets import TARGETS, renderer
 
+# The build stages load on first use: `stackgen list` and `--help` need none of them.
 if TYPE_CHECKING:
+    from stackgen.fleet.assemble import Composition
+    from stackgen.layers.located import Val
+    from stackgen.model import Fleet
     from stackgen.output.outdir import Plan
     from stackgen.output.writer import WriteResult
 
@@ -56,6 +56,8 @@ def build(
 ) -> Fleet:
     """Compose profiles with the site file and overrides into the model. Warnings (lint,
     expiring certificates) are issued as `StackgenWarning`s; `assemble()` returns them."""
+    from stackgen.fleet.assemble import assemble
+
     return _warned(assemble(profiles, site, sets, profile_dirs)).fleet
 
 
@@ -119,6 +121,8 @@ def generate(
     profile_dirs: Sequence[PathLike] = (),
 ) -> dict[str, str]:
     """build() then render(): every file one target needs."""
+    from stackgen.fleet.assemble import assemble
+
     return render_composition(_warned(assemble(profiles, site, sets, profile_dirs)), target)
 
 
@@ -197,6 +201,9 @@ def explanations(composition: Composition) -> list[Explanation]:
 
 
 def _rows(val: Val, path: tuple[str | int, ...], out: list[Explanation]) -> None:
+    from stackgen.fleet.merge import is_ordered_list
+    from stackgen.layers.located import dotted
+
     if isinstance(val.value, dict):
         for key, child in val.value.items():
             _rows(child, (*path, key), out)
@@ -217,6 +224,8 @@ def explain(
     profile_dirs: Sequence[PathLike] = (),
 ) -> list[Explanation]:
     """Resulting values and where each came from, optionally only under `key`."""
+    from stackgen.fleet.assemble import assemble
+
     rows = explanations(assemble(profiles, site, sets, profile_dirs))
     if key is None:
         return rows

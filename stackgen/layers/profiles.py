@@ -14,7 +14,6 @@ from pathlib import Path
 
 from stackgen.errors import Origin, Problem, Problems, UserError, did_you_mean
 from stackgen.layers.located import Val, load_yaml_file
-from stackgen.layers.schema import validate
 from stackgen.layers.waivers import waiver_problems  # waiver keys must name a lint rule
 from stackgen.resources import data_dir, display_path
 
@@ -72,7 +71,11 @@ def read_profile(info: ProfileInfo) -> Profile:
         raise UserError(Problem("a profile must be a mapping of keys", doc.origin))
     # The built-in profiles ship with the package and are validated by its test suite
     # (tests/test_profiles.py), so start-up need not load jsonschema to check them again.
-    problems = [] if info.builtin else validate(doc, "profile", info.display)
+    problems = []
+    if not info.builtin:
+        from stackgen.layers.schema import validate
+
+        problems = validate(doc, "profile", info.display)
     problems += waiver_problems(doc.get("waivers"))
     if problems:
         raise UserError(problems)
