@@ -16,7 +16,7 @@ from typing import Literal
 OriginKind = Literal["default", "profile", "site", "set", "flag"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a value came from: a file position, a `--set` flag, or a built-in default."""
 

@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import stackgen
 
@@ -38,6 +39,17 @@ def test_list_loads_no_schema_validator() -> None:
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True).stderr.split())
     assert not {"jsonschema", "cryptography", "jinja2", "tomlkit"} & loaded
+
+
+def test_a_valid_build_loads_no_schema_validator(tmp_path: Path) -> None:
+    """jsonschema runs (for its messages) only on a layer the compiled check refuses."""
+    code = ("import sys, stackgen.cli\n"
+            f"try:\n    stackgen.cli.main(['build', 'preproc', '-t', 'swarm', '-o', {str(tmp_path / 'out')!r}])\n"
+            "except SystemExit as e:\n    assert not e.code, e.code\n"
+            "print(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                check=True).stderr.split())
+    assert "jsonschema" not in loaded
 
 
 def test_build_render_round_trip() -> None:

@@ -94,6 +94,8 @@ def test_alias_expansion_is_limited(tmp_path: Path, levels: int) -> None:
     "runners:\n  x:\n    tags: " + "[" * 400 + "]" * 400 + "\n",
     "runners:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400)),
     "runners:\n  x:\n    tags: " + "[" * 45 + "]" * 45 + "\n",
+    # deep enough to overflow the C stack of a recursive composer (ruamel.yaml.clib's)
+    "runners:\n  x:\n    tags: " + "[" * 2_000_000 + "]" * 2_000_000 + "\n",
 ])
 def test_deep_nesting_is_refused(tmp_path: Path, text: str) -> None:
     refused(build(*profile(tmp_path, text)), "p/x.yaml", "nested more than 40 levels")

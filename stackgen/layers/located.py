@@ -29,7 +29,7 @@ VALUES_PER_BYTE = 2
 MAX_DEPTH = 40
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Val:
     """One value and its provenance. `value` is a dict[str, Val], a list[Val] or a scalar."""
 
@@ -93,7 +93,7 @@ def locate(root: Val, path: tuple[str | int, ...], key: bool = False) -> Origin:
 
 
 def _scalar(raw: Any) -> Any:
-    # ruamel hands back int/float subclasses and dates; the model wants plain types
+    # the constructor hands back dates; the model wants plain types
     if isinstance(raw, bool) or raw is None:
         return raw
     if isinstance(raw, int):
@@ -105,85 +105,6 @@ def _scalar(raw: Any) -> Any:
     return str(raw)
 
 
-def _op_of(node: Any, origin: Origin) -> Op:
-    tag = getattr(node, "tag", None)
-    value = getattr(tag, "value", None) if tag is not None else None
-    if value is None or value.startswith("tag:yaml.org"):
-        return "merge"
-    if value in TAGS:
-        return TAGS[value]
-    raise UserError(
-        Problem(
-            f"unknown YAML tag {value!r}",
-            origin,
-            hint="stackgen understands !reset (replace inherited value) and !remove (drop a list item)",
-        )
-    )
-
-
-def from_ruamel(node: Any, origin: Origin, size: int = 0) -> Val:
-    """Convert a ruamel round-trip node into a `Val` tree with 1-based positions.
-
-    Aliases (and YAML 1.1 merge keys, `<<: *base`) are expanded here, so this is where
-    the number of values (at most MAX_VALUES + VALUES_PER_BYTE per byte of the `size`
-    characters of text) and the depth are limited."""
-    budget = [MAX_VALUES + VALUES_PER_BYTE * size]
-    return _convert(node, origin, origin, budget, 0)
-
-
-def _convert(node: Any, origin: Origin, root: Origin, budget: list[int], depth: int) -> Val:
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-
-    def at(pos: tuple[int, int] | None) -> Origin:
-        # ruamel knows no position for some flow-style items: use the parent's
-        if not pos:
-            return origin
-        return replace(origin, line=pos[0] + 1, col=pos[1] + 1)
-
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise UserError(Problem(
-            "far more values once aliases are expanded than the text holds; stackgen stops reading",
-            replace(root, line=None, col=None),
-            hint="an alias that repeats an alias (a \"billion laughs\" file) is not a fleet",
-        ))
-    if depth > MAX_DEPTH:
-        raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", origin))
-    op = _op_of(node, origin)
-    if isinstance(node, CommentedMap):
-        out: dict[str, Val] = {}
-        for key in node:
-            key_at, value_at = at(_position(node, key, "key")), at(_position(node, key, "value"))
-            child = node[key]
-            if not isinstance(key, str):
-                raise UserError(Problem(f"keys must be text, got {key!r}", key_at))
-            # a scalar's position is where its value starts; a block's, where its key is
-            block = isinstance(child, (CommentedMap, CommentedSeq))
-            val = _convert(child, key_at if block else value_at, root, budget, depth + 1)
-            out[key] = replace(val, key_origin=key_at)
-        return Val(out, origin, op)
-    if isinstance(node, CommentedSeq):
-        items = []
-        for i, child in enumerate(node):
-            items.append(_convert(child, at(node.lc.item(i)), root, budget, depth + 1))
-        return Val(items, origin, op)
-    if isinstance(node, TaggedScalar):
-        return Val(_scalar(node.value), origin, op)
-    return Val(_scalar(node), origin, op)
-
-
-def _position(node: Any, key: Any, which: str) -> tuple[int, int] | None:
-    """Where `key` (or its value) is written; a key from a merge (`<<: *base`) is found in
-    the mapping it was merged from."""
-    merged = [m[-1] if isinstance(m, tuple) else m for m in getattr(node, "merge", ())]
-    for source in (node, *merged):
-        lc = getattr(source, "lc", None)
-        if lc is not None and key in (lc.data or {}):
-            pos: tuple[int, int] = lc.key(key) if which == "key" else lc.value(key)
-            return pos
-    return None
-
-
 def from_plain(data: Any, origin: Origin) -> Val:
     """Wrap plain data (defaults, `--set` values) with one origin throughout."""
     if isinstance(data, dict):
@@ -193,27 +114,223 @@ def from_plain(data: Any, origin: Origin) -> Val:
     return Val(_scalar(data), origin)
 
 
+STR_TAG = "tag:yaml.org,2002:str"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _op_of(tag: str | None, origin: Origin) -> Op:
+    if tag is None or tag == "!" or tag.startswith("tag:yaml.org"):
+        return "merge"
+    if tag in TAGS:
+        return TAGS[tag]
+    raise UserError(
+        Problem(
+            f"unknown YAML tag {tag!r}",
+            origin,
+            hint="stackgen understands !reset (replace inherited value) and !remove (drop a list item)",
+        )
+    )
+
+
+class _Node:
+    """A mapping or list being read: what it holds so far, and how many values that is."""
+
+    __slots__ = ("items", "origin", "op", "anchor", "size", "key", "key_origin", "merged", "mark")
+
+    def __init__(self, items: dict[str, Val] | list[Val], origin: Origin, op: Op,
+                 anchor: str | None, mark: Any) -> None:
+        self.items, self.origin, self.op, self.anchor, self.mark = items, origin, op, anchor, mark
+        self.size = 1
+        self.key: str | None = None  # a mapping's key waiting for its value (MERGE_TAG: `<<`)
+        self.key_origin: Origin | None = None
+        self.merged: list[Val] = []
+
+
+class _Builder:
+    """Builds the `Val` tree from parse events, without recursion.
+
+    Events, not ruamel's composed nodes or round-trip objects: the C composer recurses per
+    level (a deeply nested flow list crashes the process) and resolves each scalar through
+    several Python calls. Scalars are resolved here with ruamel's own YAML 1.2 (or, after a
+    `%YAML 1.1` directive, 1.1) rules and built by its constructor. Aliases and merge keys
+    (`<<: *base`) are expanded, so this is where the number of values (at most MAX_VALUES +
+    VALUES_PER_BYTE per byte of text) and the depth are limited."""
+
+    def __init__(self, root: Origin, size: int, constructor: Any) -> None:
+        self.root, self.constructor = root, constructor
+        self.budget = MAX_VALUES + VALUES_PER_BYTE * size
+        self.anchors: dict[str, tuple[Val, int] | None] = {}  # None: still being read
+        self.stack: list[_Node] = []
+        self.rules: dict[Any, list[tuple[str, Any]]] = {}
+        self.result: Val | None = None
+
+    def at(self, mark: Any) -> Origin:
+        r = self.root
+        return Origin(r.kind, r.file, mark.line + 1, mark.column + 1, r.profile)
+
+    def resolve(self, version: Any) -> None:
+        from ruamel.yaml.resolver import VersionedResolver
+
+        self.rules = VersionedResolver(version=version).versioned_resolver
+
+    def scalar(self, event: Any) -> Any:
+        tag, text = event.tag, event.value
+        if tag is None and event.implicit[0]:
+            tag = next((t for t, rule in self.rules.get(text[:1], ()) if rule.match(text)), None)
+            if tag is None:
+                return text
+        if tag is None or tag == "!" or tag == STR_TAG or not tag.startswith("tag:yaml.org"):
+            return text  # `!reset 5` is the text "5", as a tagged scalar always was
+        from ruamel.yaml.nodes import ScalarNode
+
+        node = ScalarNode(tag, text, event.start_mark, event.end_mark, style=event.style)
+        return _scalar(self.constructor.construct_object(node, deep=True))
+
+    def spend(self, count: int, mark: Any) -> None:
+        self.budget -= count
+        if self.budget < 0:
+            raise UserError(Problem(
+                "far more values once aliases are expanded than the text holds; stackgen stops reading",
+                replace(self.root, line=None, col=None),
+                hint="an alias that repeats an alias (a \"billion laughs\" file) is not a fleet",
+            ))
+        if len(self.stack) > MAX_DEPTH:
+            raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", self.at(mark)))
+
+    def origin_for(self, mark: Any, block: bool) -> Origin:
+        # a scalar's position is where its value starts; a block's, where its key is
+        parent = self.stack[-1] if self.stack else None
+        if parent is None:
+            return self.root
+        if block and isinstance(parent.items, dict) and parent.key_origin is not None:
+            return parent.key_origin
+        return self.at(mark)
+
+    def feed(self, event: Any) -> None:
+        name = type(event).__name__
+        if name == "ScalarEvent":
+            parent = self.stack[-1] if self.stack else None
+            if parent is not None and isinstance(parent.items, dict) and parent.key is None:
+                self.key(event, parent)
+                return
+            self.spend(1, event.start_mark)
+            origin = self.origin_for(event.start_mark, block=False)
+            val = Val(self.scalar(event), origin, _op_of(event.tag, origin))
+            self.remember(event.anchor, val, 1)
+            self.add(val, 1)
+        elif name in ("MappingStartEvent", "SequenceStartEvent"):
+            parent = self.stack[-1] if self.stack else None
+            if parent is not None and isinstance(parent.items, dict) and parent.key is None:
+                kind = "mapping" if name == "MappingStartEvent" else "list"
+                raise UserError(Problem(f"keys must be text, got a {kind}", self.at(event.start_mark)))
+            origin = self.origin_for(event.start_mark, block=True)
+            items: dict[str, Val] | list[Val] = {} if name == "MappingStartEvent" else []
+            node = _Node(items, origin, _op_of(event.tag, origin), event.anchor, event.start_mark)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = None
+            self.stack.append(node)
+            self.spend(1, event.start_mark)
+        elif name in ("MappingEndEvent", "SequenceEndEvent"):
+            node = self.stack.pop()
+            if isinstance(node.items, dict):
+                # keys written in the mapping win; among merged mappings, the first listed
+                for source in node.merged:
+                    for key, val in source.value.items():
+                        node.items.setdefault(key, val)
+            val = Val(node.items, node.origin, node.op)
+            self.remember(node.anchor, val, node.size)
+            self.add(val, node.size)
+        elif name == "AliasEvent":
+            self.alias(event)
+        elif name == "DocumentStartEvent":
+            if self.result is not None or self.rules:
+                raise UserError(Problem("a file holds one YAML document, this is a second one",
+                                        self.at(event.start_mark), hint="remove the `---` line"))
+            self.resolve(event.version)
+
+    def key(self, event: Any, parent: _Node) -> None:
+        where = self.at(event.start_mark)
+        if event.tag is None and event.implicit[0] and event.value == "<<":
+            parent.key, parent.key_origin = MERGE_TAG, where
+            return
+        text = self.scalar(event)
+        if not isinstance(text, str):
+            raise UserError(Problem(f"keys must be text, got {text!r}", where))
+        if text in parent.items:
+            raise UserError(Problem(f"duplicate key {text!r}", where,
+                                    hint="each key may appear once in a mapping"))
+        parent.key, parent.key_origin = text, where
+
+    def alias(self, event: Any) -> None:
+        where = self.at(event.start_mark)
+        if event.anchor not in self.anchors:
+            raise UserError(Problem(f"alias *{event.anchor} names no anchor before it", where,
+                                    hint=f"define it first, e.g. `key: &{event.anchor} value`"))
+        target = self.anchors[event.anchor]
+        if target is None:
+            raise UserError(Problem(f"alias *{event.anchor} is inside the value it names", where,
+                                    hint="a value cannot contain itself"))
+        val, size = target
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and isinstance(parent.items, dict) and parent.key is None:
+            if not isinstance(val.value, str):
+                raise UserError(Problem(f"keys must be text, got {val.value!r}", where))
+            parent.key, parent.key_origin = val.value, where  # a key written as an alias
+            return
+        self.spend(size, event.start_mark)
+        self.add(val, size)
+
+    def remember(self, anchor: str | None, val: Val, size: int) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (val, size)
+
+    def add(self, val: Val, size: int) -> None:
+        if not self.stack:
+            self.result = val
+            return
+        parent = self.stack[-1]
+        parent.size += size
+        if isinstance(parent.items, list):
+            parent.items.append(val)
+            return
+        key, key_origin = parent.key, parent.key_origin
+        parent.key = None
+        if key == MERGE_TAG:
+            sources = val.value if isinstance(val.value, list) else [val]
+            if not all(isinstance(s.value, dict) for s in sources):
+                raise UserError(Problem("a merge key (<<) takes a mapping or a list of mappings",
+                                        key_origin, hint="write `<<: *anchor` with an anchored mapping"))
+            parent.merged += sources
+            return
+        assert key is not None
+        parent.items[key] = Val(val.value, val.origin, val.op, key_origin)
+
+
+def _build(text: str, root: Origin, pure: bool) -> Val | None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=pure)
+    builder = _Builder(root, len(text), yaml.constructor)
+    for event in yaml.parse(text):
+        builder.feed(event)
+    return builder.result
+
+
 def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
     """Parse YAML text into a `Val` tree; syntax errors become a `UserError` with position.
     An empty (or null) document is an empty mapping; a `--set` value (`document=False`)
     of null stays null."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    yaml = YAML(typ="rt")
+    root = replace(origin, line=1, col=1)
     try:
-        data = yaml.load(text)
-        root = replace(origin, line=1, col=1)
-        if data is None:
-            return Val({} if document else None, root)
-        return from_ruamel(data, root, len(text))
-    except DuplicateKeyError as exc:  # its message quotes both values: name the key only
-        mark = exc.problem_mark
-        where = replace(origin, line=mark.line + 1, col=mark.column + 1) if mark else origin
-        key = (exc.problem or "").partition('key "')[2].partition('" with value')[0]
-        raise UserError(Problem(f"duplicate key {key!r}", where,
-                                hint="each key may appear once in a mapping")) from None
+        try:
+            # ruamel's C parser (ruamel.yaml.clib), where installed, is about 30x faster;
+            # it speaks YAML 1.1 and refuses e.g. `{image: alpine:3.20}`, which YAML 1.2 (and
+            # so the pure-Python parser, whose answer or error counts) accepts
+            val = _build(text, root, pure=False)
+        except YAMLError:
+            val = _build(text, root, pure=True)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = replace(origin, line=mark.line + 1, col=mark.column + 1) if mark else origin
@@ -221,8 +338,9 @@ def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
         raise UserError(Problem(f"YAML syntax error: {what}", where)) from None
     except YAMLError as exc:  # other loader complaints
         raise UserError(Problem(f"YAML error: {exc}", origin)) from None
-    except RecursionError:  # the parser recurses per level, far beyond MAX_DEPTH
-        raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", origin)) from None
+    if val is None or (val.value is None and document):
+        return Val({} if document else None, root)
+    return val
 
 
 def read_input(path: Path, limit: int = MAX_BYTES) -> bytes:

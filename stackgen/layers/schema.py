@@ -7,7 +7,9 @@ is validated on its own, before merging, and every problem is reported at once.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any, get_args
 
 from stackgen.checks.runner_keys import FLAVORS
@@ -299,15 +301,8 @@ def schema_json(kind: str) -> str:
     return json.dumps(layer_schema(kind), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-_TYPE_WORDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "text",
-    "integer": "a whole number",
-    "boolean": "true or false",
-    "number": "a number",
-    "null": "nothing",
-}
+_TYPE_WORDS = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
+               "boolean": "true or false", "number": "a number", "null": "nothing"}
 
 
 def _describe(value: Any) -> str:
@@ -396,16 +391,34 @@ def _format_checker() -> Any:
 
 def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     """Validate one layer; every problem carries the position of the offending key."""
-    from jsonschema import Draft202012Validator
-
     from stackgen.layers.secret_scan import scan_layer
 
     secrets = scan_layer(doc)
     if secrets:  # refused first, so no message below can echo a pasted token
         return secrets
+    data = doc.plain()
+    problems: list[Problem] = []
+    if not _check(kind)(data):  # jsonschema runs (for its messages) only on a no
+        problems = _schema_problems(doc, data, kind)
+    from stackgen.layers.values import layer_problems  # control characters, 4.0 for 4
+
+    reported = {p.key for p in problems}
+    return problems + [p for p in layer_problems(doc) if p.key not in reported]
+
+
+@functools.cache
+def _check(kind: str) -> Callable[[Any], bool]:
+    from stackgen.layers.schema_check import compile_schema
+
+    return compile_schema(layer_schema(kind))
+
+
+def _schema_problems(doc: Val, data: Any, kind: str) -> list[Problem]:
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(layer_schema(kind), format_checker=_format_checker())
     problems: list[Problem] = []
-    for error in validator.iter_errors(doc.plain()):
+    for error in validator.iter_errors(data):
         error = _closest(error)
         path = tuple(error.absolute_path)
         if error.validator == "additionalProperties":
@@ -428,8 +441,5 @@ def validate(doc: Val, kind: str, display: str) -> list[Problem]:
             problems.append(Problem(message, locate(doc, path, key=True), dotted(path), hint))
             continue
         problems.append(Problem(message, locate(doc, path), dotted(path), hint))
-    from stackgen.layers.values import layer_problems  # control characters, 4.0 for 4
-
-    reported = {p.key for p in problems}
-    return problems + [p for p in layer_problems(doc) if p.key not in reported]
+    return problems
 

@@ -1,0 +1,98 @@
+"""Input YAML is read from parse events (stackgen/layers/located.py): the C parser and the
+pure-Python one must give the same values at the same positions, and the values must be
+those ruamel's own loader gives (YAML 1.2 resolution, merge keys, aliases)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+
+from stackgen.errors import Origin, UserError
+from stackgen.layers import located
+from stackgen.layers.located import Val, load_yaml_text, walk
+from tests.strategies import text
+
+ROOT = Origin("site", file="x.yaml", line=1, col=1)
+THOROUGH = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+scalars = st.one_of(
+    text(4, multiline=True), st.integers(), st.booleans(), st.none(),
+    st.floats(allow_nan=False), st.sampled_from(["1_000", "0o17", "0x1F", "~", "Yes", "2001-12-14",
+                                                 "1e3", ".inf", "<<", "!reset", "&a", "- x"]),
+)
+keys = st.one_of(st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True), text(3))
+trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                      st.dictionaries(keys, inner, max_size=4)),
+                     max_leaves=20)
+
+
+def dumped(data: Any, flow: bool) -> str:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = flow
+    stream = io.StringIO()
+    yaml.dump({"root": data}, stream)
+    return stream.getvalue()
+
+
+def expected(text_: str) -> Any:
+    """What ruamel's round-trip loader gives, in the plain types the model takes."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return located._scalar(v)
+    return plain(YAML(typ="rt").load(text_))
+
+
+def positions(val: Val) -> list[tuple[Any, ...]]:
+    return [(path, v.origin.line, v.origin.col, v.op, v.key_origin) for path, v in walk(val)]
+
+
+@THOROUGH
+@given(trees, st.booleans())
+def test_values_are_ruamels_and_both_parsers_agree(data: Any, flow: bool) -> None:
+    source = dumped(data, flow)
+    fast, pure = located._build(source, ROOT, pure=False), located._build(source, ROOT, pure=True)
+    assert fast is not None and pure is not None
+    assert fast.plain() == pure.plain() == expected(source)
+    assert positions(fast) == positions(pure)
+
+
+def test_merge_keys_tags_and_positions() -> None:
+    val = load_yaml_text(
+        "base: &b {x: 1, y: 2}\nm:\n  z: 0\n  <<: *b\n  y: 3\nn: !reset\n  - !remove a\n  - 017\n",
+        ROOT)
+    assert val.plain() == {"base": {"x": 1, "y": 2}, "m": {"z": 0, "y": 3, "x": 1},
+                           "n": ["a", 17]}
+    m, n = val.value["m"], val.value["n"]
+    assert (m.value["x"].key_origin.line, m.value["x"].key_origin.col) == (1, 11)  # where it is written
+    assert n.op == "reset" and n.value[0].op == "remove"
+    assert [(i.origin.line, i.origin.col) for i in n.value] == [(7, 5), (8, 5)]
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("a: 1\na: 2\n", "x.yaml:2:1: duplicate key 'a'"),
+    ("a: *nope\n", "x.yaml:1:4: alias *nope names no anchor"),
+    ("a: &x [1, *x]\n", "x.yaml:1:11: alias *x is inside the value it names"),
+    ("? [a]\n: 1\n", "x.yaml:1:3: keys must be text, got a list"),
+    ("1: a\n", "keys must be text, got 1"),
+    ("a: 1\n---\nb: 2\n", "x.yaml:2:1: a file holds one YAML document"),
+    ("a: !weird 1\n", "unknown YAML tag '!weird'"),
+    ("a: [\n", "YAML syntax error"),
+    ("m:\n  <<: 3\n", "x.yaml:2:3: a merge key (<<) takes a mapping"),
+])
+def test_bad_yaml_is_reported_with_its_position(source: str, message: str) -> None:
+    with pytest.raises(UserError) as err:
+        load_yaml_text(source, ROOT)
+    assert message in str(err.value)
+
+
+def test_yaml_12_flow_scalars_the_c_parser_refuses_still_read() -> None:
+    # libyaml (YAML 1.1) refuses a ':' inside a plain flow scalar; YAML 1.2 takes it
+    assert load_yaml_text("a: {image: alpine:3.20}\n", ROOT).plain() == {"a": {"image": "alpine:3.20"}}
