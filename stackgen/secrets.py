@@ -70,6 +70,11 @@ _NEEDLES: tuple[tuple[str, ...], ...] = (
 )
 
 
+# One search for any needle: for the many short keys and values of an input layer, cheaper
+# than a substring search per pattern.
+_ANY_NEEDLE = re.compile("|".join(re.escape(n) for needles in _NEEDLES for n in needles))
+
+
 def _candidates(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
     for (kind, rx), needles in zip(SECRET_PATTERNS, _NEEDLES, strict=True):
         if any(n in text for n in needles):
@@ -77,6 +82,8 @@ def _candidates(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
 
 def find_secret(text: str) -> tuple[str, int] | None:
     """The kind of the first secret value in `text` and its offset, or None."""
+    if not _ANY_NEEDLE.search(text):
+        return None
     hits = [(m.start(), kind) for kind, rx in _candidates(text) if (m := rx.search(text))]
     if not hits:
         return None

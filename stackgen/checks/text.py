@@ -17,8 +17,15 @@ NODE_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?", re.ASCII)
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 
+# Every character of the categories below (Cc, Cs, Zl, Zp): one C-speed search clears the
+# text almost every value is.
+_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def text_bad(text: str, multiline: bool = False) -> Bad:
     """Control characters, lone surrogates and (unless `multiline`) line breaks."""
+    if not _SUSPECT.search(text):
+        return None
     for ch in text:
         if multiline and ch in "\n\t":
             continue

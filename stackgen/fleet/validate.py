@@ -64,12 +64,23 @@ FUSE_MODES: tuple[str, ...] = get_args(m.FuseMode)
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def model_texts(obj: Any, key: str = "") -> Iterator[tuple[str, str]]:
     """Every text in a model object with the input key it came from, fields found by
     introspection so a field added to the model later is checked too."""
-    if is_dataclass(obj):
-        for f in fields(obj):
-            yield from model_texts(getattr(obj, f.name), _field_key(obj, f.name, key))
+    if isinstance(obj, str):
+        yield key, obj
+        return
+    names = _FIELD_NAMES.get(type(obj))
+    if names is None and is_dataclass(obj):
+        names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in fields(obj))
+    if names is not None:
+        for name in names:
+            value = getattr(obj, name)
+            if value is not None and not isinstance(value, (bool, int)):
+                yield from model_texts(value, _field_key(obj, name, key))
     elif isinstance(obj, tuple):
         if obj and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in obj):
             for name, value in obj:  # a mapping stored as pairs
@@ -78,8 +89,6 @@ def model_texts(obj: Any, key: str = "") -> Iterator[tuple[str, str]]:
         else:
             for i, item in enumerate(obj):
                 yield from model_texts(item, _item_key(item, key, i))
-    elif isinstance(obj, str):
-        yield key, obj
 
 
 _FIELD_KEYS = {
@@ -138,8 +147,9 @@ def fleet_problems(fleet: m.Fleet, where: Where = lambda key: None) -> list[Prob
     """Everything in the model its consumers would reject; keys name the input setting."""
     check = _Checker(where)
     for key, text in model_texts(fleet):
-        bad = text_bad(text, multiline_key(key))
-        check(key, bad and (f"{text!r} {bad[0]}", bad[1]))
+        # a multi-line field only allows more: the key is looked at only for a suspect
+        if text_bad(text) and (bad := text_bad(text, multiline_key(key))):
+            check(key, (f"{text!r} {bad[0]}", bad[1]))
     if check.problems:
         return check.problems  # the other checks would only repeat these
     check("name", name_bad(fleet.name))

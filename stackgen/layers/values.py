@@ -29,7 +29,6 @@ def layer_problems(doc: Val) -> list[Problem]:
     """Checks on one input layer that the JSON Schema cannot express."""
     problems: list[Problem] = []
     for path, node in walk(doc):
-        key = dotted(path)
         value = node.value
         if isinstance(value, dict):
             for name, child in value.items():
@@ -37,11 +36,16 @@ def layer_problems(doc: Val) -> list[Problem]:
                 if bad:
                     sub = dotted((*path, name))
                     problems.append(Problem(f"key {name!r} {bad[0]}", child.origin, sub, bad[1]))
-        elif isinstance(value, str):
-            bad = text_bad(value, multiline_key(key))
-            if bad:
+            continue
+        if isinstance(value, list) or value is None or isinstance(value, bool):
+            continue
+        if isinstance(value, str):
+            # a multi-line field only allows more: the key is looked at only for a suspect
+            if text_bad(value) and (bad := text_bad(value, multiline_key(key := dotted(path)))):
                 problems.append(Problem(f"{value!r} {bad[0]}", node.origin, key, bad[1]))
-        elif isinstance(value, float):
+            continue
+        key = dotted(path)
+        if isinstance(value, float):
             # jsonschema counts 4.0 as an integer; gitlab-runner's TOML decoder does not
             problems.append(
                 Problem(
