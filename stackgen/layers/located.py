@@ -306,6 +306,13 @@ class _Builder:
         parent.items[key] = Val(val.value, val.origin, val.op, key_origin)
 
 
+YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+class _PurePython(Exception):
+    """This text is for the pure-Python parser."""
+
+
 def _build(text: str, root: Origin, pure: bool) -> Val | None:
     from ruamel.yaml import YAML
 
@@ -324,12 +331,15 @@ def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
 
     root = replace(origin, line=1, col=1)
     try:
+        # ruamel's C parser (ruamel.yaml.clib), where installed, is about 30x faster. It
+        # speaks YAML 1.1: it refuses e.g. `{image: alpine:3.20}`, which YAML 1.2 (and so
+        # the pure-Python parser, whose answer or error counts) accepts, and it counts NEL,
+        # LS and PS as line breaks, which would shift every position after one.
         try:
-            # ruamel's C parser (ruamel.yaml.clib), where installed, is about 30x faster;
-            # it speaks YAML 1.1 and refuses e.g. `{image: alpine:3.20}`, which YAML 1.2 (and
-            # so the pure-Python parser, whose answer or error counts) accepts
+            if any(ch in text for ch in YAML11_BREAKS):
+                raise _PurePython
             val = _build(text, root, pure=False)
-        except YAMLError:
+        except (YAMLError, _PurePython):
             val = _build(text, root, pure=True)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
