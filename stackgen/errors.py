@@ -8,7 +8,6 @@ message passes through `secrets.redact`, as rendered files do.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -44,6 +43,8 @@ DEFAULT = Origin("default")
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean ...?' hint from close spellings, or None."""
+    import difflib  # only when there is something to suggest or show
+
     close = difflib.get_close_matches(word, sorted(set(choices)), n=3, cutoff=0.6)
     if not close:
         return None

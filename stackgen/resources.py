@@ -6,16 +6,19 @@ the top-level folders beside the package. Both are found the same way.
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
 
 
 def data_dir(name: str) -> Path:
     """The directory of shipped data `name` ("profiles", "templates", "examples")."""
-    packaged = Path(str(files("stackgen"))) / name
+    # the package is a plain directory (the wheel is not zip-safe), so no importlib.resources:
+    # its import costs a CLI start more than the rest of this lookup
+    packaged = PACKAGE / name
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parent.parent / name
+    checkout = PACKAGE.parent / name
     if checkout.is_dir():
         return checkout
     raise FileNotFoundError(f"stackgen data folder {name!r} is missing from this install")

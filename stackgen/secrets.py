@@ -22,6 +22,7 @@ ends up copied into CI scripts. Keeping "never" absolute keeps the output guard 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 
@@ -44,19 +45,19 @@ _GITLAB = {
     "glffct": "GitLab feature flags client token",
     "glwt": "GitLab workspace token",
 }
-SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+# (kind, regex): compiled on first need (see _candidates), as most runs need none of them
+SECRET_PATTERNS: tuple[tuple[str, str], ...] = (
     *(
-        (f"{what} ({prefix}-...)", re.compile(rf"(?<![A-Za-z0-9]){prefix}-[A-Za-z0-9_-]{{20,}}"))
+        (f"{what} ({prefix}-...)", rf"(?<![A-Za-z0-9]){prefix}-[A-Za-z0-9_-]{{20,}}")
         for prefix, what in _GITLAB.items()
     ),
     # Runner registration tokens: RUNNERS_TOKEN_PREFIX in GitLab's runners_token_prefixable.rb
-    ("GitLab runner registration token (GR1348941...)",
-     re.compile(r"(?<![A-Za-z0-9])GR1348941[A-Za-z0-9_-]{20,}")),
-    ("private key (PEM)", re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")),
-    ("GitHub token", re.compile(r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})")),
-    ("Docker Hub access token (dckr_pat_...)", re.compile(r"(?<![A-Za-z0-9])dckr_pat_[\w-]{20,}")),
+    ("GitLab runner registration token (GR1348941...)", r"(?<![A-Za-z0-9])GR1348941[A-Za-z0-9_-]{20,}"),
+    ("private key (PEM)", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----"),
+    ("GitHub token", r"(?<![A-Za-z0-9])(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})"),
+    ("Docker Hub access token (dckr_pat_...)", r"(?<![A-Za-z0-9])dckr_pat_[\w-]{20,}"),
     # user:password@ in a URL, unless the password is itself a $VAR reference
-    ("password in a URL", re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?!\$\{?\w+\}?@)[^/\s@]+@")),
+    ("password in a URL", r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:(?!\$\{?\w+\}?@)[^/\s@]+@"),
 )
 # Text each pattern cannot match without: `in` (a C substring search) skips most patterns
 # for most texts before any regex runs, so a fleet's output is scanned at memory speed.
@@ -70,19 +71,23 @@ _NEEDLES: tuple[tuple[str, ...], ...] = (
 )
 
 
-# One search for any needle: for the many short keys and values of an input layer, cheaper
-# than a substring search per pattern.
-_ANY_NEEDLE = re.compile("|".join(re.escape(n) for needles in _NEEDLES for n in needles))
+
+
+@functools.cache
+def _any_needle() -> re.Pattern[str]:
+    # one search for any needle: for the many short keys and values of an input layer,
+    # cheaper than a substring search per pattern
+    return re.compile("|".join(re.escape(n) for needles in _NEEDLES for n in needles))
 
 
 def _candidates(text: str) -> Iterator[tuple[str, re.Pattern[str]]]:
-    for (kind, rx), needles in zip(SECRET_PATTERNS, _NEEDLES, strict=True):
+    for (kind, source), needles in zip(SECRET_PATTERNS, _NEEDLES, strict=True):
         if any(n in text for n in needles):
-            yield kind, rx
+            yield kind, re.compile(source)  # re caches it
 
 def find_secret(text: str) -> tuple[str, int] | None:
     """The kind of the first secret value in `text` and its offset, or None."""
-    if not _ANY_NEEDLE.search(text):
+    if not _any_needle().search(text):
         return None
     hits = [(m.start(), kind) for kind, rx in _candidates(text) if (m := rx.search(text))]
     if not hits:

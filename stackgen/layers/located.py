@@ -115,6 +115,8 @@ def from_plain(data: Any, origin: Origin) -> Val:
 
 
 STR_TAG = "tag:yaml.org,2002:str"
+# what the resolver gives plain scalars: their constructors are called directly
+PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "timestamp"))
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -184,7 +186,9 @@ class _Builder:
         from ruamel.yaml.nodes import ScalarNode
 
         node = ScalarNode(tag, text, event.start_mark, event.end_mark, style=event.style)
-        return _scalar(self.constructor.construct_object(node, deep=True))
+        if tag not in PLAIN_TAGS:  # e.g. `!!map x`: the constructor words the refusal
+            return _scalar(self.constructor.construct_object(node, deep=True))
+        return _scalar(self.constructor.yaml_constructors[tag](self.constructor, node))
 
     def spend(self, count: int, mark: Any) -> None:
         self.budget -= count

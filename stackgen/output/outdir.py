@@ -23,7 +23,6 @@ is reported and ignored, never read or shown. This module only reads; writer.py 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import os
@@ -177,6 +176,8 @@ def _file_diff(entry: Entry, path: str) -> str:
     a, b = ("", "") if path.startswith("/") else ("a/", "b/")  # git's prefixes, for relative paths
     before = f"{a}{path}" if entry.disk is not None else "/dev/null"
     after = f"{b}{path}" if entry.new is not None else "/dev/null"
+    import difflib  # only when there is something to suggest or show
+
     text = "".join(difflib.unified_diff(old, new, before, after))
     if not text:  # e.g. a symlink or directory where a file belongs: no text to compare
         text = f"--- {before}\n+++ {after}\n"
