@@ -44,8 +44,8 @@ def test_ca_certificate_covers_any_host(tmp_path: Path) -> None:
 
 def test_ca_name_constraints_limit_what_it_covers(tmp_path: Path) -> None:
     ca = make("Site CA", ca=True, permitted=["test.org"])
-    assert covers(ca.cert, "gitlab.test.org") and covers(ca.cert, "test.org")
-    assert not covers(ca.cert, "gitlab.other.org")
+    assert covers(ca.facts(), "gitlab.test.org") and covers(ca.facts(), "test.org")
+    assert not covers(ca.facts(), "gitlab.other.org")
     message = refused(write(tmp_path / "ca.crt", ca.pem()), ("gitlab.other.org",))
     assert "name constraints do not permit gitlab.other.org" in message
     assert "certificates.site-ca.hosts[0]" in message
@@ -59,8 +59,8 @@ def test_self_signed_server_certificate_must_name_the_host(tmp_path: Path) -> No
     assert "does not cover harbor.test.org" in message
     assert "names only gitlab.test.org, *.apps.test.org, 10.0.0.5" in message
     # a wildcard stands for exactly one label
-    assert not covers(leaf.cert, "a.b.apps.test.org")
-    assert not covers(leaf.cert, "apps.test.org")
+    assert not covers(leaf.facts(), "a.b.apps.test.org")
+    assert not covers(leaf.facts(), "apps.test.org")
 
 
 def test_server_certificate_without_san_is_refused(tmp_path: Path) -> None:

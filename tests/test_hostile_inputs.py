@@ -214,9 +214,18 @@ def test_library_warnings_do_not_reach_stderr(monkeypatch: pytest.MonkeyPatch) -
     from cryptography import x509
     from cryptography.utils import CryptographyDeprecationWarning
 
+    from stackgen.layers import certs
+    from stackgen.layers.der import Unsupported
+
+    def decline(raw: bytes) -> None:  # as for an odd certificate: cryptography reads it
+        raise Unsupported("forced")
+
+    monkeypatch.setattr(certs, "read_pem", decline)
     real = x509.load_pem_x509_certificates
+    calls = []
 
     def noisy(data: bytes) -> list[x509.Certificate]:
+        calls.append(data)
         warnings.warn("Parsed a negative serial number", CryptographyDeprecationWarning, stacklevel=1)
         return real(data)
 
@@ -225,3 +234,4 @@ def test_library_warnings_do_not_reach_stderr(monkeypatch: pytest.MonkeyPatch) -
         warnings.simplefilter("error")
         code, _, err = build("default", "self-signed-certs")
     assert code == 0 and "Warning" not in err, err
+    assert calls, "the certificate went through cryptography"

@@ -11,18 +11,25 @@ every host the site file declares for it. What "covers" means depends on the cer
   subject CN since Go 1.15.
 
 Expiry within `EXPIRY_WARNING_DAYS` is a warning (a `Finding`), not an error.
+
+The checks read `CertFacts`. A file of plain PEM certificates (nearly every one) is read by
+stackgen.layers.der: importing cryptography.x509 would cost more than the rest of a build.
+Anything else goes to cryptography, lazily imported, which reads it or words the error, so
+odd or broken files give the results and messages they always did.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stackgen.errors import Finding, Origin, Problem, UserError
+from stackgen.layers.der import CertFacts, IPAddress, IPNetwork, Unsupported, read_pem
 from stackgen.model import Certificate
 from stackgen.resources import display_path
 
@@ -31,8 +38,6 @@ if TYPE_CHECKING:
 
 PEM_CERT = "-----BEGIN CERTIFICATE-----"
 EXPIRY_WARNING_DAYS = 30
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 CERT_MAX_BYTES = 1 << 20
 
@@ -97,17 +102,20 @@ def _read_certificate(
             )
     if problems:
         raise UserError(problems)
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     # re-serialised: one canonical PEM block per certificate, no comments or stray text
-    pem = "".join(c.public_bytes(Encoding.PEM).decode("ascii") for c in certs)
-    not_after = min(c.not_valid_after_utc for c in certs).date().isoformat()
+    pem = "".join(_pem_block(c.der) for c in certs)
+    not_after = min(c.not_after for c in certs).date().isoformat()
     return Loaded(Certificate(name, pem, tuple(hosts), not_after), tuple(findings))
 
 
-def _parse(path: Path, name: str, origin: Origin, key: str) -> list[x509.Certificate]:
-    from cryptography import x509
+def _pem_block(der: bytes) -> str:
+    """`der` as cryptography's public_bytes(Encoding.PEM) writes it: 64-character lines."""
+    text = base64.b64encode(der).decode("ascii")
+    lines = "".join(text[i : i + 64] + "\n" for i in range(0, len(text), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{lines}-----END CERTIFICATE-----\n"
 
+
+def _parse(path: Path, name: str, origin: Origin, key: str) -> list[CertFacts]:
     def fail(message: str, hint: str | None = None) -> UserError:
         return UserError(Problem(message, origin, key, hint))
 
@@ -122,6 +130,20 @@ def _parse(path: Path, name: str, origin: Origin, key: str) -> list[x509.Certifi
         raise fail(f"cannot read certificate {display_path(path)}: {exc.strerror}") from None
     except ValueError as exc:
         raise fail(f"cannot read certificate {display_path(path)}: {exc}") from None
+    if b"PRIVATE KEY-----" not in raw:  # a PEM key is refused by _load, as always
+        try:
+            return read_pem(raw)  # plain PEM certificates: no need to import cryptography
+        except Unsupported:
+            pass  # odd or broken: cryptography reads it or words the error, as it always did
+    return [_from_x509(cert) for cert in _load(raw, path, name, fail)]
+
+
+def _load(
+    raw: bytes, path: Path, name: str, fail: Callable[..., UserError]
+) -> list[x509.Certificate]:
+    """The certificates as cryptography loads them, or the error it always gave."""
+    from cryptography import x509
+
     if b"PRIVATE KEY-----" in raw or _is_der_key(raw):
         raise fail(
             f"{display_path(path)} holds a private key, not a certificate",
@@ -160,12 +182,89 @@ def _not_pem_hint(raw: bytes, path: Path, name: str) -> str | None:
     return f"it is DER: convert it with openssl x509 -inform der -in {path.name} -out {name}.crt"
 
 
-def _subject(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string() or "(empty subject)"
+class _Undecodable(CertFacts):
+    """A certificate whose issuer or subject cryptography loads but cannot decode (say a
+    non-UTF-8 T61String): the error surfaces where the checks first read that name, as it
+    did when they read x509.Certificate, so a CA nobody needs to name still passes.
+    (Not a dataclass of its own: that would cost every start-up for a rare case.)"""
+
+    issuer_error: Exception | None = None
+    subject_error: Exception | None = None
+
+
+def _from_x509(cert: x509.Certificate) -> CertFacts:
+    """The facts the checks read, as they read them from x509.Certificate before."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    not_after, not_before = cert.not_valid_after_utc, cert.not_valid_before_utc
+    extensions = cert.extensions  # raises as before on a malformed or duplicate extension
+
+    def value(kind: type[x509.ExtensionType]) -> Any:
+        try:
+            return extensions.get_extension_for_class(kind).value
+        except x509.ExtensionNotFound:
+            return None
+
+    basic, san, nc = (value(x509.BasicConstraints), value(x509.SubjectAlternativeName),
+                      value(x509.NameConstraints))
+
+    def subtrees(names: list[x509.GeneralName] | None) -> tuple[tuple[str, ...], tuple[IPNetwork, ...]]:
+        names = names or []
+        return (tuple(n.value for n in names if isinstance(n, x509.DNSName)),
+                tuple(n.value for n in names if isinstance(n, x509.IPAddress)
+                      and isinstance(n.value, ipaddress.IPv4Network | ipaddress.IPv6Network)))
+
+    permitted = subtrees(nc.permitted_subtrees if nc else None)
+    excluded = subtrees(nc.excluded_subtrees if nc else None)
+    try:
+        issuer: x509.Name | Exception = cert.issuer
+    except Exception as exc:  # raised again where the checks first read it, as before
+        issuer = exc
+    try:
+        subject: x509.Name | Exception = cert.subject
+    except Exception as exc:
+        subject = exc
+    facts = CertFacts(
+        der=cert.public_bytes(Encoding.DER),
+        not_before=not_before,
+        not_after=not_after,
+        subject=subject.rfc4514_string() or "(empty subject)" if isinstance(subject, x509.Name) else "",
+        issuer=issuer.rfc4514_string() if isinstance(issuer, x509.Name) else "",
+        self_issued=issuer == subject,
+        is_ca=bool(basic and basic.ca),
+        has_san=san is not None,
+        san_dns=tuple(san.get_values_for_type(x509.DNSName)) if san else (),
+        san_ips=tuple(san.get_values_for_type(x509.IPAddress)) if san else (),
+        permitted_dns=permitted[0],
+        permitted_ips=permitted[1],
+        excluded_dns=excluded[0],
+        excluded_ips=excluded[1],
+    )
+    if isinstance(issuer, Exception) or isinstance(subject, Exception):
+        undecodable = _Undecodable(**vars(facts))
+        object.__setattr__(undecodable, "issuer_error", issuer if isinstance(issuer, Exception) else None)
+        object.__setattr__(undecodable, "subject_error", subject if isinstance(subject, Exception) else None)
+        return undecodable
+    return facts
+
+
+def _subject(cert: CertFacts) -> str:
+    if isinstance(cert, _Undecodable) and cert.subject_error:
+        raise cert.subject_error
+    return cert.subject
+
+
+def _self_issued(cert: CertFacts) -> bool:
+    if isinstance(cert, _Undecodable):  # `cert.issuer == cert.subject` read the issuer first
+        for error in (cert.issuer_error, cert.subject_error):
+            if error:
+                raise error
+    return cert.self_issued
 
 
 def _check_dates(
-    cert: x509.Certificate,
+    cert: CertFacts,
     path: Path,
     now: dt.datetime,
     origin: Origin,
@@ -173,7 +272,7 @@ def _check_dates(
     problems: list[Problem],
     findings: list[Finding],
 ) -> None:
-    end = cert.not_valid_after_utc
+    end = cert.not_after
     if end < now:
         problems.append(
             Problem(
@@ -192,35 +291,30 @@ def _check_dates(
                 key,
             )
         )
-    if cert.not_valid_before_utc > now:
+    if cert.not_before > now:
         findings.append(
             Finding(
                 f"{display_path(path)}: certificate {_subject(cert)!r} is not valid before "
-                f"{cert.not_valid_before_utc.isoformat()}: TLS clients reject it until then",
+                f"{cert.not_before.isoformat()}: TLS clients reject it until then",
                 origin,
                 key,
             )
         )
 
 
-def is_ca(cert: x509.Certificate) -> bool:
-    from cryptography import x509
-
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return False
+def is_ca(cert: CertFacts) -> bool:
+    return cert.is_ca
 
 
-def _anchor_findings(cert: x509.Certificate, path: Path, origin: Origin, key: str) -> list[Finding]:
+def _anchor_findings(cert: CertFacts, path: Path, origin: Origin, key: str) -> list[Finding]:
     # Go (gitlab-runner, dockerd) accepts any certificate in its root pool as an anchor, but
     # OpenSSL (git and curl in jobs) only anchors on self-issued ones without partial chains.
-    if is_ca(cert) or cert.issuer == cert.subject:
+    if cert.is_ca or _self_issued(cert):
         return []
     return [
         Finding(
             f"{display_path(path)}: {_subject(cert)!r} is a server certificate issued by "
-            f"{cert.issuer.rfc4514_string()!r}, not a CA: git and curl in jobs will not trust "
+            f"{cert.issuer!r}, not a CA: git and curl in jobs will not trust "
             "it alone; give the issuing CA certificate instead",
             origin,
             key,
@@ -228,7 +322,7 @@ def _anchor_findings(cert: x509.Certificate, path: Path, origin: Origin, key: st
     ]
 
 
-def _coverage_problem(certs: Sequence[x509.Certificate], host: str, path: Path) -> str | None:
+def _coverage_problem(certs: Sequence[CertFacts], host: str, path: Path) -> str | None:
     """None when some certificate in the file covers `host`, else why none does."""
     name = _hostname(host)
     reasons = []
@@ -240,61 +334,47 @@ def _coverage_problem(certs: Sequence[x509.Certificate], host: str, path: Path) 
     return f"{display_path(path)} does not cover {host}: " + "; ".join(reasons)
 
 
-def covers(cert: x509.Certificate, host: str) -> bool:
+def covers(cert: CertFacts, host: str) -> bool:
     """Whether `cert`, trusted as an anchor, vouches for TLS to `host` (see module doc)."""
     return _why_not(cert, _hostname(host)) is None
 
 
-def _why_not(cert: x509.Certificate, host: str) -> str | None:
-    if is_ca(cert):
+def _why_not(cert: CertFacts, host: str) -> str | None:
+    if cert.is_ca:
         return _name_constraints_reason(cert, host)
-    from cryptography import x509
-
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
+    if not cert.has_san:
         return (
             f"{_subject(cert)!r} is a server certificate without subjectAltName "
             "(Go clients ignore the CN)"
         )
     ip = _ip(host)
     if ip is not None:
-        if ip in san.get_values_for_type(x509.IPAddress):
+        if ip in cert.san_ips:
             return None
-    elif any(_dns_match(pattern, host) for pattern in san.get_values_for_type(x509.DNSName)):
+    elif any(_dns_match(pattern, host) for pattern in cert.san_dns):
         return None
-    names = [str(v) for v in san.get_values_for_type(x509.DNSName)]
-    names += [str(v) for v in san.get_values_for_type(x509.IPAddress)]
+    names = [*cert.san_dns, *(str(v) for v in cert.san_ips)]
     return f"server certificate {_subject(cert)!r} names only {', '.join(names) or 'no hosts'}"
 
 
-def _name_constraints_reason(cert: x509.Certificate, host: str) -> str | None:
-    from cryptography import x509
-
-    try:
-        nc = cert.extensions.get_extension_for_class(x509.NameConstraints).value
-    except x509.ExtensionNotFound:
-        return None  # an unconstrained CA may sign for any host
+def _name_constraints_reason(cert: CertFacts, host: str) -> str | None:
+    # no NameConstraints leaves every list empty: an unconstrained CA may sign for any host
     ip = _ip(host)
-    kind: type[x509.GeneralName] = x509.IPAddress if ip is not None else x509.DNSName
 
-    def matches(subtree: x509.GeneralName) -> bool:
-        if ip is not None and isinstance(subtree, x509.IPAddress):
-            network = subtree.value
-            return isinstance(network, (ipaddress.IPv4Network, ipaddress.IPv6Network)) and (
-                ip in network
-            )
-        if ip is None and isinstance(subtree, x509.DNSName):
-            base = subtree.value.lstrip(".").lower()
-            return host == base or host.endswith("." + base)
-        return False
+    def dns_match(base: str) -> bool:
+        base = base.lstrip(".").lower()
+        return host == base or host.endswith("." + base)
 
-    excluded = nc.excluded_subtrees or []
-    if any(matches(s) for s in excluded):
+    if ip is not None:
+        excluded = any(ip in network for network in cert.excluded_ips)
+        permitted = [ip in network for network in cert.permitted_ips]
+    else:
+        excluded = any(dns_match(base) for base in cert.excluded_dns)
+        permitted = [dns_match(base) for base in cert.permitted_dns]
+    if excluded:
         return f"CA {_subject(cert)!r} excludes {host} in its name constraints"
-    permitted = [s for s in nc.permitted_subtrees or [] if isinstance(s, kind)]
     # RFC 5280 4.2.1.10: a name type without permitted subtrees is unconstrained
-    if permitted and not any(matches(s) for s in permitted):
+    if permitted and not any(permitted):
         return f"CA {_subject(cert)!r} name constraints do not permit {host}"
     return None
 
