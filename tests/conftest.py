@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -16,6 +17,8 @@ from stackgen.resources import data_dir
 from stackgen.targets import TARGETS
 
 ROOT = Path(__file__).resolve().parent.parent
+# compiled templates go to a throwaway cache, not the developer's ~/.cache/stackgen
+os.environ.setdefault("STACKGEN_CACHE_DIR", tempfile.mkdtemp(prefix="stackgen-test-cache-"))
 
 # HYPOTHESIS_PROFILE=thorough (make test-thorough) runs the property tests at full size;
 # tests/test_properties.py scales its own budgets by the same variable.

@@ -63,3 +63,21 @@ def test_profile_names_complete() -> None:
            "COMP_CWORD": "2"}
     result = CliRunner().invoke(main, [], env=env, prog_name="stackgen")
     assert "preproc" in result.stdout and "bids" not in result.stdout
+
+
+def test_compiled_templates_are_cached_and_a_bad_cache_costs_nothing(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    def build(cache: str) -> str:
+        env = {**os.environ, "STACKGEN_CACHE_DIR": cache}
+        return subprocess.run([sys.executable, "-m", "stackgen", "build", "preproc", "self-signed-certs",
+                               "-t", "swarm", "--only", "NOTES.md", "-o", "-"], env=env,
+                              capture_output=True, text=True, check=True).stdout
+
+    cache = tmp_path / "cache"
+    first, second = build(str(cache)), build(str(cache))
+    assert list((cache / "templates").glob("__jinja2_*.cache"))
+    (tmp_path / "file").write_text("")
+    assert first == second == build(str(tmp_path / "file" / "below")) == build("")

@@ -27,6 +27,7 @@ def _environment() -> Environment:
 
     env = Environment(
         loader=FileSystemLoader(str(data_dir("templates"))),
+        bytecode_cache=_bytecode_cache(),
         undefined=StrictUndefined,
         autoescape=False,  # Dockerfiles and Markdown, not HTML
         keep_trailing_newline=True,
@@ -37,3 +38,34 @@ def _environment() -> Environment:
     env.filters["sh"] = shlex.quote
     env.filters["tick"] = lambda text: f"`{text}`"  # Markdown code span
     return env
+
+
+def _bytecode_cache() -> Any:
+    """Compiled templates kept between runs (keyed by template source and Jinja2 version),
+    as Python keeps .pyc files: compiling them is a tenth of a short build. In
+    $STACKGEN_CACHE_DIR, else $XDG_CACHE_HOME/stackgen or ~/.cache/stackgen; none when that
+    cannot be made (a read-only home) or STACKGEN_CACHE_DIR is set empty."""
+    import os
+    from pathlib import Path
+
+    from jinja2 import FileSystemBytecodeCache
+
+    configured = os.environ.get("STACKGEN_CACHE_DIR")
+    if configured == "":
+        return None
+    base = Path(configured) if configured else (
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stackgen")
+    folder = base / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+
+    class Cache(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket: Any) -> None:
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:  # a full or read-only disk costs only the cache
+                pass
+
+    return Cache(str(folder))
