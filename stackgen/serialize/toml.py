@@ -64,6 +64,7 @@ class Table:
         self.blank = False  # a blank line before the header
 
     def add(self, key: str, value: object) -> Table:
+        """`key = value` (a key once per table), laid out as tomlkit adds it."""
         if key in self._values:
             raise DuplicateKey(f"key {key!r} is already in the table")
         if not isinstance(value, (str, int, float)):  # bool is an int
