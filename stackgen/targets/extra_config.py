@@ -15,13 +15,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import tomlkit
-from tomlkit.container import Container
-from tomlkit.items import Table
-
 from stackgen.checks.runner_keys import SECRET_KEYS
 from stackgen.errors import Problem, UserError
 from stackgen.model import Manager, Runner, table_dict
+from stackgen.serialize.toml import Table
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -48,7 +45,7 @@ def _typed_key(toml_path: str, prefix: str) -> str:
 
 
 def merge_into(
-    target: Table | Container, extra: Mapping[str, Any], key: str, prefix: str, toml: str = ""
+    target: Table, extra: Mapping[str, Any], key: str, prefix: str, toml: str = ""
 ) -> list[Problem]:
     """Add `extra` to `target`; a different value already there is a problem naming both.
 
@@ -60,7 +57,7 @@ def merge_into(
             continue  # a later layer's `name: null` leaves the key out
         here, path = f"{key}.{name}", f"{toml}.{name}" if toml else name
         if name not in target:
-            target.add(name, tomlkit.item(value))
+            target.add(name, value)
             continue
         existing = target[name]
         if isinstance(existing, Table) and isinstance(value, Mapping):
@@ -83,7 +80,7 @@ def merge_runner(table: Table, runner: Runner) -> None:
         raise UserError(problems)
 
 
-def merge_manager(doc: Container, manager: Manager) -> None:
+def merge_manager(doc: Table, manager: Manager) -> None:
     problems = merge_into(doc, table_dict(manager.config), "manager_config", "")
     if problems:
         raise UserError(problems)

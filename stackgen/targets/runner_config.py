@@ -1,4 +1,4 @@
-"""The runner's config.toml, built as data with tomlkit: the one TOML code path.
+"""The runner's config.toml, built as data (stackgen.serialize.toml): the one TOML code path.
 
 `config-toml`, `swarm`, `compose` and `helm` all call this, so a runner setting is
 spelled one way everywhere. Only keys GitLab Runner reads are emitted, with the types its
@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import tomlkit
-from tomlkit.items import AoT, Table
-
 from stackgen.checks.runner_keys import docker_executors
 from stackgen.model import Cache, Fleet, Manager, Runner
+from stackgen.serialize.toml import AoT, Table, dumps
 from stackgen.targets.extra_config import merge_manager, merge_runner
 
 # Where the runner looks for the CA of GitLab: certs/<host>.crt beside config.toml.
@@ -89,7 +87,7 @@ def docker_volumes(fleet: Fleet, runner: Runner) -> list[str]:
 
 def _table(items: dict[str, Any]) -> Table:
     """A table of the set values, in the given order (None and empty lists are left out)."""
-    table = tomlkit.table()
+    table = Table()
     for key, value in items.items():
         if value is None or value == [] or value == ():
             continue
@@ -124,7 +122,7 @@ def data_table(items: dict[str, Any]) -> Table:
 
 def services_aot(runner: Runner) -> AoT:
     """`[[runners.<executor>.services]]`: docker and kubernetes share the Service struct."""
-    services = tomlkit.aot()
+    services = AoT()
     for svc in runner.services:
         services.append(
             _table(
@@ -224,10 +222,10 @@ def config_document(
     fleet: Fleet, manager: Manager, runners: Sequence[Table], header: str = ""
 ) -> str:
     """A whole config.toml: globals, `[session_server]` when enabled, then the runners."""
-    doc = tomlkit.document()
+    doc = Table()
     if header:
         for line in header.splitlines():
-            doc.add(tomlkit.comment(line))
+            doc.comment(line)
     for key, value in global_items(manager).items():
         if value is not None:
             doc.add(key, value)
@@ -244,23 +242,18 @@ def config_document(
                 }
             ),
         )
-    aot: AoT = tomlkit.aot()
-    for table in runners:
-        aot.append(table)
-    doc.add("runners", aot)
-    return tomlkit.dumps(doc)
+    doc.add("runners", AoT(runners))
+    return dumps(doc)
 
 
 def template_document(runner: Table, header: str = "") -> str:
     """A registration template (`gitlab-runner register --template-config`): one
     `[[runners]]` entry and nothing global; the deployment writes the global section."""
-    doc = tomlkit.document()
+    doc = Table()
     for line in header.splitlines():
-        doc.add(tomlkit.comment(line))
-    aot: AoT = tomlkit.aot()
-    aot.append(runner)
-    doc.add("runners", aot)
-    return tomlkit.dumps(doc)
+        doc.comment(line)
+    doc.add("runners", AoT([runner]))
+    return dumps(doc)
 
 
 def manager_config(fleet: Fleet, manager: Manager, header: str = "") -> str:

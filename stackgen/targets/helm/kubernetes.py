@@ -18,11 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import tomlkit
-from tomlkit.items import Table
-
 from stackgen.errors import Problem, UserError
 from stackgen.model import Fleet, Manager, Node, Runner, Volume
+from stackgen.serialize.toml import AoT, MultilineString, Table
 from stackgen.targets.runner_config import CERTS_D, ca_job_targets, data_table, services_aot
 
 # The runner names the job's own container "build"; pod_spec patches address it by name.
@@ -132,7 +130,7 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
         raise UserError(problems)
     table = data_table({"namespace": kube.namespace, "image": runner.image})
     if fuse_privileged:
-        table.add(tomlkit.comment("privileged: Apptainer needs /dev/fuse (kubernetes.fuse: privileged)"))
+        table.comment("privileged: Apptainer needs /dev/fuse (kubernetes.fuse: privileged)")
     table.update(
         data_table(
             {
@@ -156,12 +154,9 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
     if build_context:
         table.add("build_container_security_context", data_table(build_context))
     if volumes:
-        holder = tomlkit.table(is_super_table=True)
+        holder = Table(super_table=True)
         for kind, entries in volumes.items():
-            aot = tomlkit.aot()
-            for entry in entries:
-                aot.append(data_table(entry))
-            holder.add(kind, aot)
+            holder.add(kind, AoT(data_table(entry) for entry in entries))
         table.add("volumes", holder)
     if runner.services:
         table.add("services", services_aot(runner))
@@ -175,14 +170,14 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
     if patch:
         from stackgen.serialize.yaml import dump
 
-        spec = tomlkit.aot()
+        spec = AoT()
         spec.append(
             data_table(
                 {
                     "name": "stackgen-build-container",
                     "patch_type": "strategic",
                     # TOML drops the newline right after the opening quotes
-                    "patch": tomlkit.string("\n" + dump(patch), multiline=True),
+                    "patch": MultilineString("\n" + dump(patch)),
                 }
             )
         )
