@@ -343,3 +343,11 @@ def test_only_credentials_and_whole_references_are_delivered(tmp_path: Path) -> 
     files = _gen(tmp_path, text, "swarm")
     assert "runner-token-x" in files["stack.yml"] and "clone-url" in files["stack.yml"]
     assert "ci-job-id" not in files["stack.yml"]
+
+
+def test_a_second_session_server_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    # the example site enables manager.session_server; the escape hatch would write another
+    text = "manager_config:\n  session_server: {session_timeout: 60}\nrunners:\n  x: {}\n"
+    with pytest.raises(stackgen.UserError) as err:
+        _gen(tmp_path, text, "config-toml")
+    assert "manager_config.session_server" in str(err.value) and "x.yaml:2" in str(err.value)

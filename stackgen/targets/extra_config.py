@@ -81,7 +81,16 @@ def merge_runner(table: Table, runner: Runner) -> None:
 
 
 def merge_manager(doc: Table, manager: Manager) -> None:
-    problems = merge_into(doc, table_dict(manager.config), "manager_config", "")
+    extra = table_dict(manager.config)
+    problems = []
+    if manager.session_server and extra.get("session_server") is not None:
+        # the typed table is written after this merge: two [session_server] tables
+        problems.append(Problem(
+            "[session_server] is written from manager.session_server already",
+            key="manager_config.session_server",
+            hint="set the session server through manager.session_server only"))
+        extra = {k: v for k, v in extra.items() if k != "session_server"}
+    problems += merge_into(doc, extra, "manager_config", "")
     if problems:
         raise UserError(problems)
 
