@@ -33,7 +33,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 # third-party modules that only one place may import
 OWNERS = {"click": ("stackgen.cli",), "jsonschema": ("stackgen.layers.schema",),
           "jinja2": ("stackgen.serialize.text",), "cryptography": ("stackgen.layers.certs",),
-          "tomlkit": ("stackgen.targets",)}
+          "tomlkit": ("stackgen.targets",), "ruamel": ("stackgen.layers",)}
 
 
 def _modules() -> dict[str, set[str]]:
