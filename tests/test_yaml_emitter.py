@@ -164,7 +164,7 @@ def _wrong_in_ruamel(data: Any, top: bool) -> str | None:
     return None
 
 
-@budget(fast=150, thorough=20000)
+@budget(fast=150, thorough=5000)
 @given(documents, headers)
 def test_same_bytes_as_ruamel_and_reads_back(data: Any, header: str) -> None:
     ours = dump(data, header)
@@ -182,7 +182,7 @@ long_text = st.tuples(st.lists(st.sampled_from(ATOMS + ["word", "x" * 300]), min
                       st.integers(4000, 4300)).map(lambda t: ("".join(t[0]) * t[1])[:t[1]])
 
 
-@budget(fast=25, thorough=2000)
+@budget(fast=25, thorough=500)
 @given(st.lists(st.one_of(long_text, long_text.map(DoubleQuoted)), min_size=1, max_size=3), keys)
 def test_long_scalars_are_never_folded(values: list[str], key: str) -> None:
     data = {key: values, "nested": {key: values[0]}}
