@@ -34,7 +34,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 OWNERS = {"click": ("stackgen.cli",), "jsonschema": ("stackgen.layers.schema",),
           "jinja2": ("stackgen.serialize.text",), "cryptography": ("stackgen.layers.certs",),
           # a test dependency only: stackgen.serialize.toml writes TOML as tomlkit did
-          "tomlkit": ()}
+          "tomlkit": (), "ruamel": ("stackgen.layers",)}
 
 
 def _modules() -> dict[str, set[str]]:

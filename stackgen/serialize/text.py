@@ -1,6 +1,6 @@
 """Free text from the Jinja2 templates in templates/: Dockerfiles and operator notes.
 
-Structured formats never come through here (they are data, dumped by ruamel.yaml or
+Structured formats never come through here (they are data, dumped by serialize.yaml or
 tomlkit). StrictUndefined turns a misspelt variable into an error instead of blank text.
 """
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from stackgen.model import Fleet, Manager
 from stackgen.serialize.text import render_template
+from stackgen.serialize.yaml import Literal
 from stackgen.targets.extra_config import config_refs
 from stackgen.targets.runner_config import CA_ENV_VARS, CONFIG_DIR, ca_job_targets, gitlab_ca_path
 
@@ -181,8 +182,6 @@ def state_mount(source: str) -> dict[str, Any]:
 
 def token_entrypoint(manager: Manager) -> dict[str, Any]:
     """`entrypoint:` and `command:` for a manager service: the wrapper, then the image's own."""
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
     secrets = token_secrets(manager)
     script = wrapper_script(
         [(t.env, t.path) for t in secrets if t.is_token],
@@ -190,7 +189,7 @@ def token_entrypoint(manager: Manager) -> dict[str, Any]:
     )
     return {
         # sh -c SCRIPT NAME ARGS...: NAME becomes $0 and `command:` becomes "$@"
-        "entrypoint": ["/bin/sh", "-c", LiteralScalarString(escape_dollars(script)), "sh"],
+        "entrypoint": ["/bin/sh", "-c", Literal(escape_dollars(script)), "sh"],
         "command": list(IMAGE_COMMAND),
     }
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from stackgen.model import Fleet, Manager
-from stackgen.serialize.yaml import Commented, content_hash, dump
+from stackgen.serialize.yaml import Commented, DoubleQuoted, content_hash, dump
 from stackgen.targets.docker_host import (
     BUNDLE,
     NOTES,
@@ -166,8 +166,6 @@ def render(fleet: Fleet) -> dict[str, str]:
         stack["configs"] = {
             "ca-bundle": {"file": f"./{CA_FILE}", "name": f"gitlab-runner-ca-{content_hash(bundle)}"}
         }
-    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
-
-    stack["version"] = DoubleQuotedScalarString("3.8")  # picks the stack loader's schema
+    stack["version"] = DoubleQuoted("3.8")  # picks the stack loader's schema
     files["stack.yml"] = dump(stack, _header(fleet))
     return dict(sorted(files.items()))

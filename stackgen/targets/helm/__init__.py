@@ -17,7 +17,7 @@ from typing import Any
 from stackgen.checks import duration_ns
 from stackgen.errors import Problem, UserError
 from stackgen.model import Fleet
-from stackgen.serialize.yaml import Commented, dump
+from stackgen.serialize.yaml import Commented, Literal, dump
 from stackgen.targets.helm.kubernetes import (
     JobPod,
     job_pod,
@@ -142,11 +142,9 @@ _NOT_LITERAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 
 
 def _block(text: str) -> str:
-    """A `|` block for readable TOML, or a plain string ruamel quotes and escapes when the
-    TOML holds a character a literal block cannot carry (U+2028 in a job variable)."""
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
-    return text if _NOT_LITERAL.search(text) else LiteralScalarString(text)
+    """A `|` block for readable TOML, or a plain string the emitter quotes and escapes when
+    the TOML holds a character a literal block cannot carry (U+2028 in a job variable)."""
+    return text if _NOT_LITERAL.search(text) else Literal(text)
 
 
 def values_yaml(release: Release, pod: JobPod) -> str:
