@@ -1,7 +1,7 @@
 """Free text from the Jinja2 templates in templates/: Dockerfiles and operator notes.
 
 Structured formats never come through here (they are data, dumped by serialize.yaml or
-tomlkit). StrictUndefined turns a misspelt variable into an error instead of blank text.
+serialize.toml). StrictUndefined turns a misspelt variable into an error instead of blank text.
 """
 
 from __future__ import annotations
