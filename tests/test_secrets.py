@@ -167,3 +167,17 @@ def test_writing_refuses_secret_output_and_writes_nothing(tmp_path: Path) -> Non
 def test_certificates_pass_the_guard() -> None:
     check_rendered({"ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
                    "swarm")
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("glrt-Zx8kQ2mWv4LpN7rTb3Yc", True),  # at the very start
+    ("token: acme-glrt-Zx8kQ2mWv4LpN7rTb3Yc", True),  # an instance prefix before the dash
+    ("xglrt-Zx8kQ2mWv4LpN7rTb3Yc", False),  # inside a longer word: not GitLab's prefix
+    ("9GR1348941Zx8kQ2mWv4LpN7rTb3Yc", False),
+    ("ghp_" + "a" * 36, True),
+    ("sghp_" + "a" * 36, False),
+    ("a dckr_pat_Zx8kQ2mWv4LpN7rTb3Yc", True),
+    ("xdckr_pat_Zx8kQ2mWv4LpN7rTb3Yc", False),
+])
+def test_a_token_prefix_counts_only_at_a_word_start(text: str, found: bool) -> None:
+    assert (find_secret(text) is not None) is found
