@@ -16,7 +16,7 @@ rejected here with the reason.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from typing import Any, get_args
 
@@ -67,11 +67,17 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def model_texts(obj: Any, key: str = "") -> Iterator[tuple[str, str]]:
+def model_texts(obj: Any, key: str = "") -> list[tuple[str, str]]:
     """Every text in a model object with the input key it came from, fields found by
     introspection so a field added to the model later is checked too."""
+    out: list[tuple[str, str]] = []
+    _collect(obj, key, out)
+    return out
+
+
+def _collect(obj: Any, key: str, out: list[tuple[str, str]]) -> None:
     if isinstance(obj, str):
-        yield key, obj
+        out.append((key, obj))
         return
     names = _FIELD_NAMES.get(type(obj))
     if names is None and is_dataclass(obj):
@@ -80,15 +86,17 @@ def model_texts(obj: Any, key: str = "") -> Iterator[tuple[str, str]]:
         for name in names:
             value = getattr(obj, name)
             if value is not None and not isinstance(value, (bool, int)):
-                yield from model_texts(value, _field_key(obj, name, key))
+                _collect(value, _field_key(obj, name, key), out)
     elif isinstance(obj, tuple):
-        if obj and all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in obj):
+        if all(isinstance(x, str) for x in obj):  # tags, devices, ...: the common case
+            out += ((f"{key}[{i}]", x) for i, x in enumerate(obj))
+        elif all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in obj):
             for name, value in obj:  # a mapping stored as pairs
-                yield f"{key}.{name}", name
-                yield from model_texts(value, f"{key}.{name}")
+                out.append((f"{key}.{name}", name))
+                _collect(value, f"{key}.{name}", out)
         else:
             for i, item in enumerate(obj):
-                yield from model_texts(item, _item_key(item, key, i))
+                _collect(item, _item_key(item, key, i), out)
 
 
 _FIELD_KEYS = {

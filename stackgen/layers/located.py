@@ -201,56 +201,59 @@ class _Builder:
         if len(self.stack) > MAX_DEPTH:
             raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", self.at(mark)))
 
-    def origin_for(self, mark: Any, block: bool) -> Origin:
-        # a scalar's position is where its value starts; a block's, where its key is
+    def handlers(self) -> dict[str, Any]:
+        """Event class name -> handler; the events that carry nothing for us are left out."""
+        return {"ScalarEvent": self.on_scalar, "MappingStartEvent": self.on_start,
+                "SequenceStartEvent": self.on_start, "MappingEndEvent": self.on_end,
+                "SequenceEndEvent": self.on_end, "AliasEvent": self.on_alias,
+                "DocumentStartEvent": self.on_document}
+
+    def on_scalar(self, event: Any) -> None:
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and parent.key is None and isinstance(parent.items, dict):
+            self.key(event, parent)
+            return
+        self.spend(1, event.start_mark)
+        # a scalar's position is where its value starts
+        origin = self.root if parent is None else self.at(event.start_mark)
+        tag = event.tag
+        op: Op = "merge" if tag is None else _op_of(tag, origin)
+        self.put(parent, self.scalar(event), origin, op, 1, event.anchor)
+
+    def on_start(self, event: Any) -> None:
+        mapping = type(event).__name__ == "MappingStartEvent"
         parent = self.stack[-1] if self.stack else None
         if parent is None:
-            return self.root
-        if block and isinstance(parent.items, dict) and parent.key_origin is not None:
-            return parent.key_origin
-        return self.at(mark)
-
-    def feed(self, event: Any) -> None:
-        name = type(event).__name__
-        if name == "ScalarEvent":
-            parent = self.stack[-1] if self.stack else None
-            if parent is not None and isinstance(parent.items, dict) and parent.key is None:
-                self.key(event, parent)
-                return
-            self.spend(1, event.start_mark)
-            origin = self.origin_for(event.start_mark, block=False)
-            val = Val(self.scalar(event), origin, _op_of(event.tag, origin))
-            self.remember(event.anchor, val, 1)
-            self.add(val, 1)
-        elif name in ("MappingStartEvent", "SequenceStartEvent"):
-            parent = self.stack[-1] if self.stack else None
-            if parent is not None and isinstance(parent.items, dict) and parent.key is None:
-                kind = "mapping" if name == "MappingStartEvent" else "list"
+            origin = self.root
+        elif isinstance(parent.items, dict):
+            if parent.key is None:
+                kind = "mapping" if mapping else "list"
                 raise UserError(Problem(f"keys must be text, got a {kind}", self.at(event.start_mark)))
-            origin = self.origin_for(event.start_mark, block=True)
-            items: dict[str, Val] | list[Val] = {} if name == "MappingStartEvent" else []
-            node = _Node(items, origin, _op_of(event.tag, origin), event.anchor, event.start_mark)
-            if event.anchor is not None:
-                self.anchors[event.anchor] = None
-            self.stack.append(node)
-            self.spend(1, event.start_mark)
-        elif name in ("MappingEndEvent", "SequenceEndEvent"):
-            node = self.stack.pop()
-            if isinstance(node.items, dict):
-                # keys written in the mapping win; among merged mappings, the first listed
-                for source in node.merged:
-                    for key, val in source.value.items():
-                        node.items.setdefault(key, val)
-            val = Val(node.items, node.origin, node.op)
-            self.remember(node.anchor, val, node.size)
-            self.add(val, node.size)
-        elif name == "AliasEvent":
-            self.alias(event)
-        elif name == "DocumentStartEvent":
-            if self.result is not None or self.rules:
-                raise UserError(Problem("a file holds one YAML document, this is a second one",
-                                        self.at(event.start_mark), hint="remove the `---` line"))
-            self.resolve(event.version)
+            origin = parent.key_origin or self.at(event.start_mark)  # a block's: where its key is
+        else:
+            origin = self.at(event.start_mark)
+        op: Op = "merge" if event.tag is None else _op_of(event.tag, origin)
+        node = _Node({} if mapping else [], origin, op, event.anchor, event.start_mark)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = None
+        self.stack.append(node)
+        self.spend(1, event.start_mark)
+
+    def on_end(self, event: Any) -> None:
+        node = self.stack.pop()
+        if node.merged and isinstance(node.items, dict):
+            # keys written in the mapping win; among merged mappings, the first listed
+            for source in node.merged:
+                for key, val in source.value.items():
+                    node.items.setdefault(key, val)
+        parent = self.stack[-1] if self.stack else None
+        self.put(parent, node.items, node.origin, node.op, node.size, node.anchor)
+
+    def on_document(self, event: Any) -> None:
+        if self.result is not None or self.rules:
+            raise UserError(Problem("a file holds one YAML document, this is a second one",
+                                    self.at(event.start_mark), hint="remove the `---` line"))
+        self.resolve(event.version)
 
     def key(self, event: Any, parent: _Node) -> None:
         where = self.at(event.start_mark)
@@ -265,7 +268,7 @@ class _Builder:
                                     hint="each key may appear once in a mapping"))
         parent.key, parent.key_origin = text, where
 
-    def alias(self, event: Any) -> None:
+    def on_alias(self, event: Any) -> None:
         where = self.at(event.start_mark)
         if event.anchor not in self.anchors:
             raise UserError(Problem(f"alias *{event.anchor} names no anchor before it", where,
@@ -282,32 +285,34 @@ class _Builder:
             parent.key, parent.key_origin = val.value, where  # a key written as an alias
             return
         self.spend(size, event.start_mark)
-        self.add(val, size)
+        self.put(parent, val.value, val.origin, val.op, size, None)
 
-    def remember(self, anchor: str | None, val: Val, size: int) -> None:
+    def put(self, parent: _Node | None, value: Any, origin: Origin, op: Op, size: int,
+            anchor: str | None) -> None:
+        """One finished value into its parent, with the position of its key: one Val each."""
+        if parent is None:
+            self.result = val = Val(value, origin, op)
+        elif isinstance(parent.items, list):
+            parent.size += size
+            val = Val(value, origin, op)
+            parent.items.append(val)
+        else:
+            parent.size += size
+            key, key_origin = parent.key, parent.key_origin
+            parent.key = None
+            val = Val(value, origin, op, key_origin)
+            if key == MERGE_TAG:
+                sources = value if isinstance(value, list) else [val]
+                if not all(isinstance(s.value, dict) for s in sources):
+                    raise UserError(Problem(
+                        "a merge key (<<) takes a mapping or a list of mappings", key_origin,
+                        hint="write `<<: *anchor` with an anchored mapping"))
+                parent.merged += sources
+            else:
+                assert key is not None
+                parent.items[key] = val
         if anchor is not None:
             self.anchors[anchor] = (val, size)
-
-    def add(self, val: Val, size: int) -> None:
-        if not self.stack:
-            self.result = val
-            return
-        parent = self.stack[-1]
-        parent.size += size
-        if isinstance(parent.items, list):
-            parent.items.append(val)
-            return
-        key, key_origin = parent.key, parent.key_origin
-        parent.key = None
-        if key == MERGE_TAG:
-            sources = val.value if isinstance(val.value, list) else [val]
-            if not all(isinstance(s.value, dict) for s in sources):
-                raise UserError(Problem("a merge key (<<) takes a mapping or a list of mappings",
-                                        key_origin, hint="write `<<: *anchor` with an anchored mapping"))
-            parent.merged += sources
-            return
-        assert key is not None
-        parent.items[key] = Val(val.value, val.origin, val.op, key_origin)
 
 
 YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
@@ -322,8 +327,11 @@ def _build(text: str, root: Origin, pure: bool) -> Val | None:
 
     yaml = YAML(typ="safe", pure=pure)
     builder = _Builder(root, len(text), yaml.constructor)
+    handlers = builder.handlers()
     for event in yaml.parse(text):
-        builder.feed(event)
+        handler = handlers.get(type(event).__name__)
+        if handler is not None:
+            handler(event)
     return builder.result
 
 
