@@ -87,20 +87,19 @@ def with_defaults(val: Val, default: Val) -> Val:
 
 
 def _defined_runners(profiles: Sequence[Profile]) -> list[str]:
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered and O(1) to test
     for profile in profiles:
         section = profile.doc.get("runners")
-        for name in section.value if section else {}:
-            if name not in names:
-                names.append(name)
-    return names
+        names.update(dict.fromkeys(section.value if section else {}))
+    return list(names)
 
 
 def _check_runner_names(tree: Val, defined: list[str], problems: Problems) -> None:
     # The site file may describe runners of other builds; a --set must name one of ours.
     section = tree.get("runners")
+    ours = set(defined)
     for name, val in (section.value if section else {}).items():
-        if name in defined:
+        if name in ours:
             continue
         for _, node in _leaves(val):
             if node.origin.kind == "set":

@@ -112,11 +112,11 @@ def _service(fleet: Fleet, manager: Manager, config_key: str) -> dict[str, Any]:
     return service
 
 
-def _add_secret(secrets: dict[str, Any], key: str, spec: dict[str, Any], what: str) -> None:
+def _add_secret(secrets: dict[str, Any], names: dict[str, str], key: str, spec: dict[str, Any],
+                what: str) -> None:
     # node `runner-token-x` and runner `x-config` would both be `runner-token-x-config`:
-    # one would silently replace the other (issue 12)
-    same_name = [k for k, s in secrets.items() if s["name"] == spec["name"] and k != key]
-    if same_name or secrets.get(key, spec) != spec:
+    # one would silently replace the other (issue 12). `names`: secret name -> key.
+    if names.get(spec["name"], key) != key or secrets.get(key, spec) != spec:
         from stackgen.errors import Origin, Problem, UserError
 
         raise UserError(Problem(
@@ -125,6 +125,7 @@ def _add_secret(secrets: dict[str, Any], key: str, spec: dict[str, Any], what: s
             hint="rename the node or the runner so that neither name ends where the other begins",
         ))
     secrets[key] = spec
+    names[spec["name"]] = key
 
 
 def render(fleet: Fleet) -> dict[str, str]:
@@ -133,12 +134,13 @@ def render(fleet: Fleet) -> dict[str, str]:
     files: dict[str, str] = {}
     services: dict[str, Any] = {}
     secrets: dict[str, Any] = {}
+    names: dict[str, str] = {}
     for manager in fleet.managers:
         toml_path = f"{manager.name}/config.toml"
         toml = manager_config(fleet, manager, TOML_HEADER)
         files[toml_path] = toml
         key = f"{manager.name}-config"
-        _add_secret(secrets, key, {
+        _add_secret(secrets, names, key, {
             "file": f"./{toml_path}",
             "name": f"gitlab-runner-{manager.name}-config-{content_hash(toml)}",
         }, f"the config.toml of node {manager.name!r}")
@@ -150,7 +152,7 @@ def render(fleet: Fleet) -> dict[str, str]:
 
                 raise UserError(Problem(f"the swarm secret name {token.external_name!r} is "
                                         "longer than 64 characters", hint=f"name {token.env} shorter"))
-            _add_secret(secrets, token.key, {"external": True, "name": token.external_name}, what)
+            _add_secret(secrets, names, token.key, {"external": True, "name": token.external_name}, what)
     stack: dict[str, Any] = {
         "version": "3.8",
         "services": services,
