@@ -112,10 +112,15 @@ def redact(text: str) -> str:
 
 def secret_hits(files: Mapping[str, str]) -> Iterator[tuple[str, int, str]]:
     """(path, line, kind) of every secret value in rendered files."""
-    # the needles are looked for in all files at once (a fleet's output is thousands of
-    # files); a file is searched only for the patterns whose needles occur somewhere
-    blob = "\0".join(files.values())
-    among = [i for i, needles in enumerate(_NEEDLES) if any(n in blob for n in needles)]
+    # the needles are looked for in many files at once (a fleet's output is thousands of
+    # files; chunks keep the copy small); a file is searched only for the patterns whose
+    # needles occur somewhere
+    texts, seen = list(files.values()), set[int]()
+    for start in range(0, len(texts), 256):
+        blob = "\0".join(texts[start:start + 256])
+        seen.update(i for i, needles in enumerate(_NEEDLES)
+                    if i not in seen and any(n in blob for n in needles))
+    among = sorted(seen)
     if not among:
         return
     for rel, text in sorted(files.items()):
