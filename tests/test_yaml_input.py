@@ -120,3 +120,9 @@ def test_bad_yaml_is_reported_with_its_position(source: str, message: str) -> No
 def test_yaml_12_flow_scalars_the_c_parser_refuses_still_read() -> None:
     # libyaml (YAML 1.1) refuses a ':' inside a plain flow scalar; YAML 1.2 takes it
     assert load_yaml_text("a: {image: alpine:3.20}\n", ROOT).plain() == {"a": {"image": "alpine:3.20"}}
+
+
+def test_a_yaml_11_directive_reads_as_yaml_11() -> None:
+    text = "%YAML 1.1\n---\na: 017\nb: yes\nd: 1:30\n"
+    assert load_yaml_text(text, ROOT).plain() == {"a": 15, "b": True, "d": 90}
+    assert load_yaml_text(text.split("---\n")[1], ROOT).plain() == {"a": 17, "b": "yes", "d": "1:30"}

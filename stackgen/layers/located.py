@@ -137,11 +137,11 @@ def _op_of(tag: str | None, origin: Origin) -> Op:
 class _Node:
     """A mapping or list being read: what it holds so far, and how many values that is."""
 
-    __slots__ = ("items", "origin", "op", "anchor", "size", "key", "key_origin", "merged", "mark")
+    __slots__ = ("items", "origin", "op", "anchor", "size", "key", "key_origin", "merged")
 
     def __init__(self, items: dict[str, Val] | list[Val], origin: Origin, op: Op,
-                 anchor: str | None, mark: Any) -> None:
-        self.items, self.origin, self.op, self.anchor, self.mark = items, origin, op, anchor, mark
+                 anchor: str | None) -> None:
+        self.items, self.origin, self.op, self.anchor = items, origin, op, anchor
         self.size = 1
         self.key: str | None = None  # a mapping's key waiting for its value (MERGE_TAG: `<<`)
         self.key_origin: Origin | None = None
@@ -158,8 +158,8 @@ class _Builder:
     (`<<: *base`) are expanded, so this is where the number of values (at most MAX_VALUES +
     VALUES_PER_BYTE per byte of text) and the depth are limited."""
 
-    def __init__(self, root: Origin, size: int, constructor: Any) -> None:
-        self.root, self.constructor = root, constructor
+    def __init__(self, root: Origin, size: int, yaml: Any) -> None:
+        self.root, self.yaml, self.constructor = root, yaml, yaml.constructor
         self.budget = MAX_VALUES + VALUES_PER_BYTE * size
         self.anchors: dict[str, tuple[Val, int] | None] = {}  # None: still being read
         self.stack: list[_Node] = []
@@ -174,6 +174,8 @@ class _Builder:
         from ruamel.yaml.resolver import VersionedResolver
 
         self.rules = VersionedResolver(version=version).versioned_resolver
+        if version:  # `%YAML 1.1`: the constructor reads 017 as octal, as the resolver does
+            self.yaml.version = version
 
     def scalar(self, event: Any) -> Any:
         tag, text = event.tag, event.value
@@ -233,7 +235,7 @@ class _Builder:
         else:
             origin = self.at(event.start_mark)
         op: Op = "merge" if event.tag is None else _op_of(event.tag, origin)
-        node = _Node({} if mapping else [], origin, op, event.anchor, event.start_mark)
+        node = _Node({} if mapping else [], origin, op, event.anchor)
         if event.anchor is not None:
             self.anchors[event.anchor] = None
         self.stack.append(node)
@@ -326,7 +328,7 @@ def _build(text: str, root: Origin, pure: bool) -> Val | None:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="safe", pure=pure)
-    builder = _Builder(root, len(text), yaml.constructor)
+    builder = _Builder(root, len(text), yaml)
     handlers = builder.handlers()
     for event in yaml.parse(text):
         handler = handlers.get(type(event).__name__)
