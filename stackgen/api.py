@@ -91,8 +91,11 @@ def _render_checked(fleet: Fleet, target: str) -> dict[str, str]:
                 hint=did_you_mean(target, TARGETS) or f"targets: {', '.join(TARGETS)}",
             )
         )
-    files = renderer(target)(fleet)
-    check_rendered(files, target)  # no secret value leaves stackgen, printed or written
+    from stackgen.bulk import collector_paused
+
+    with collector_paused():
+        files = renderer(target)(fleet)
+        check_rendered(files, target)  # no secret value leaves stackgen, printed or written
     return files
 
 

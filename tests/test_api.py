@@ -67,3 +67,23 @@ def test_library_callers_get_findings_as_warnings() -> None:
     with pytest.warns(stackgen.StackgenWarning, match="no runner manager in this build trusts it"):
         stackgen.build(["default"])
     assert stackgen.assemble(["default"]).findings  # the same findings, as data
+
+
+def test_the_garbage_collector_is_back_as_it_was_after_a_build() -> None:
+    """Builds pause the cyclic collector (stackgen/bulk.py); callers get theirs back."""
+    import gc
+
+    import pytest
+
+    assert gc.isenabled()
+    stackgen.generate(["preproc"], "swarm")
+    assert gc.isenabled()
+    with pytest.raises(stackgen.UserError):
+        stackgen.generate(["no-such-profile"], "swarm")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        stackgen.generate(["preproc"], "swarm")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

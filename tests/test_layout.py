@@ -13,19 +13,20 @@ import pytest
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "stackgen"
-LEAVES = ("stackgen.model", "stackgen.secrets", "stackgen.resources")
+LEAVES = ("stackgen.model", "stackgen.secrets", "stackgen.resources", "stackgen.bulk")
 # module prefix -> what it may import from stackgen (prefixes)
 ALLOWED: dict[str, tuple[str, ...]] = {
     "stackgen.model": (),
     "stackgen.secrets": (),
     "stackgen.resources": (),
+    "stackgen.bulk": (),
     "stackgen.errors": ("stackgen.secrets",),
     "stackgen.checks": ("stackgen.errors", "stackgen.checks"),
     "stackgen.serialize": ("stackgen.resources", "stackgen.serialize"),
     "stackgen.layers": ("stackgen.errors", "stackgen.checks", "stackgen.secrets", "stackgen.resources",
                         "stackgen.model", "stackgen.layers"),
     "stackgen.fleet": ("stackgen.errors", "stackgen.checks", "stackgen.model", "stackgen.layers",
-                       "stackgen.fleet"),
+                       "stackgen.fleet", "stackgen.bulk"),
     "stackgen.targets": ("stackgen.model", "stackgen.errors", "stackgen.checks", "stackgen.serialize",
                          "stackgen.targets"),
     "stackgen.output": ("stackgen.errors", "stackgen.secrets", "stackgen.output"),

@@ -41,6 +41,18 @@ def assemble(
     profile_dirs: Sequence[str | Path] = (),
 ) -> Composition:
     """Read and merge everything for one build; raises UserError listing every problem."""
+    from stackgen.bulk import collector_paused
+
+    with collector_paused():
+        return _assemble(profiles, site, sets, profile_dirs)
+
+
+def _assemble(
+    profiles: Sequence[str],
+    site: str | Path | None,
+    sets: Sequence[str],
+    profile_dirs: Sequence[str | Path],
+) -> Composition:
     if not profiles:
         from stackgen.errors import Problem, UserError
 
