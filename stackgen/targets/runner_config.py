@@ -8,6 +8,7 @@ hyphenated `tls-ca-file` in `[[runners]]`, snake_case in `[runners.docker]`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -257,7 +258,26 @@ def template_document(runner: Table, header: str = "") -> str:
 
 
 def manager_config(fleet: Fleet, manager: Manager, header: str = "") -> str:
-    """config.toml for a manager, each runner with its own executor's table."""
+    """config.toml for a manager, each runner with its own executor's table.
+
+    config-toml, swarm and compose each write it under their own header comment; the rest
+    is built once per model (which is immutable), and only for the latest model."""
+    heading = Table()
+    for line in header.splitlines():
+        heading.comment(line)
+    if _LATEST[0]() is not fleet:
+        _LATEST[:] = [weakref.ref(fleet), {}]
+    bodies: dict[int, tuple[Manager, str]] = _LATEST[1]
+    hit = bodies.get(id(manager))
+    if hit is None or hit[0] is not manager:
+        hit = bodies[id(manager)] = (manager, _manager_body(fleet, manager))
+    return (dumps(heading) if header else "") + hit[1]
+
+
+_LATEST: list[Any] = [lambda: None, {}]  # [weakref to a Fleet, {id(manager): (manager, text)}]
+
+
+def _manager_body(fleet: Fleet, manager: Manager) -> str:
     tls = gitlab_ca_path(fleet) if manager.trust_ca and fleet.certificates else None
     tables = []
     for runner in manager.runners:
@@ -268,7 +288,7 @@ def manager_config(fleet: Fleet, manager: Manager, header: str = "") -> str:
 
             pod = job_pod(fleet, manager, runner).table
         tables.append(runner_table(fleet, runner, executor_table=pod, tls_ca_file=tls))
-    return config_document(fleet, manager, tables, header)
+    return config_document(fleet, manager, tables)
 
 
 def refuse_executors(fleet: Fleet, allowed: frozenset[str] | set[str], target: str, why: str) -> None:
