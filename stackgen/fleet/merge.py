@@ -62,11 +62,18 @@ def _marker(item: Val) -> Val:
 
 
 def finish(val: Val) -> Val:
-    """The merged value with the remaining `!remove` markers dropped."""
+    """The merged value with the remaining `!remove` markers dropped; what holds none is
+    returned as it is (values are immutable), not copied."""
     if isinstance(val.value, dict):
-        return Val({k: finish(v) for k, v in val.value.items()}, val.origin, val.op)
+        items = {k: finish(v) for k, v in val.value.items()}
+        if all(items[k] is v for k, v in val.value.items()):
+            return val
+        return Val(items, val.origin, val.op)
     if isinstance(val.value, list):
-        return Val([finish(v) for v in val.value if v.op != "remove"], val.origin, val.op)
+        kept = [finish(v) for v in val.value if v.op != "remove"]
+        if len(kept) == len(val.value) and all(a is b for a, b in zip(kept, val.value, strict=True)):
+            return val
+        return Val(kept, val.origin, val.op)
     return val
 
 
