@@ -1,5 +1,5 @@
 """`python -m stackgen`: the same command as the `stackgen` script."""
 
-from stackgen.cli import main
+from stackgen.launch import main
 
-main(prog_name="stackgen")
+main(prog="stackgen")

@@ -20,6 +20,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 EXIT_DRIFT, EXIT_INPUT, EXIT_BUG = 1, 2, 3
+# the cache key under which this run keeps its output (see stackgen.launch), if it may
+_MEMO: tuple[object, ...] | None = None
+
+
+def run(args: list[str], prog: str, memo: tuple[object, ...] | None = None) -> None:
+    """The command line `args`, from the front door (stackgen.launch), which found no kept
+    output under `memo`."""
+    global _MEMO
+    _MEMO = memo
+    main(args, prog_name=prog)
+
+
+def _remember(text: str) -> None:
+    """Keep the output of a run the front door may answer next time."""
+    if _MEMO is not None:
+        from stackgen.cache import folder, store
+
+        store(folder("commands"), _MEMO, text)
 
 
 def _say(kind: str, text: object) -> None:
@@ -108,6 +126,11 @@ def _debug(ctx: click.Context) -> bool:
 class _Main(click.Group):
     """Usage mistakes in a command (a misspelt --target, a missing argument) are reported
     like every other error: one `stackgen: error:` line and exit code 2."""
+
+    def get_help(self, ctx: click.Context) -> str:
+        text = super().get_help(ctx)
+        _remember(text + "\n")  # as --help echoes it
+        return text
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -275,7 +298,12 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), de
 def _json(data: object) -> None:
     import json
 
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    _echo_kept(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def _echo_kept(text: str) -> None:
+    click.echo(text, nl=False)
+    _remember(text)
 
 
 @main.command(name="list")
@@ -298,14 +326,14 @@ def list_cmd(ctx: click.Context, profile_dirs: tuple[Path, ...], fmt: str) -> No
             })
             return
         width = max((len(s.name) for s in summaries), default=0)
-        click.echo("Profiles:")
+        lines = ["Profiles:"]
         for s in summaries:
             where = "" if s.builtin else f"  [{s.path}]"
-            click.echo(f"  {s.name:<{width}}  {s.description}{where}")
-        click.echo("Targets:")
+            lines.append(f"  {s.name:<{width}}  {s.description}{where}")
+        lines.append("Targets:")
         tw = max(len(t) for t in TARGETS)
-        for name, desc in list_targets().items():
-            click.echo(f"  {name:<{tw}}  {desc}")
+        lines += [f"  {name:<{tw}}  {desc}" for name, desc in list_targets().items()]
+        _echo_kept("\n".join(lines) + "\n")
 
     _run(ctx, action)
 

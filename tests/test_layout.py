@@ -13,18 +13,19 @@ import pytest
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "stackgen"
-LEAVES = ("stackgen.model", "stackgen.secrets", "stackgen.resources", "stackgen.bulk")
+LEAVES = ("stackgen.model", "stackgen.secrets", "stackgen.resources", "stackgen.bulk", "stackgen.cache")
 # module prefix -> what it may import from stackgen (prefixes)
 ALLOWED: dict[str, tuple[str, ...]] = {
     "stackgen.model": (),
     "stackgen.secrets": (),
     "stackgen.resources": (),
     "stackgen.bulk": (),
+    "stackgen.cache": (),
     "stackgen.errors": ("stackgen.secrets",),
     "stackgen.checks": ("stackgen.errors", "stackgen.checks"),
-    "stackgen.serialize": ("stackgen.resources", "stackgen.serialize"),
+    "stackgen.serialize": ("stackgen.resources", "stackgen.cache", "stackgen.serialize"),
     "stackgen.layers": ("stackgen.errors", "stackgen.checks", "stackgen.secrets", "stackgen.resources",
-                        "stackgen.model", "stackgen.layers"),
+                        "stackgen.cache", "stackgen.model", "stackgen.layers"),
     "stackgen.fleet": ("stackgen.errors", "stackgen.checks", "stackgen.model", "stackgen.layers",
                        "stackgen.fleet", "stackgen.bulk"),
     "stackgen.targets": ("stackgen.model", "stackgen.errors", "stackgen.checks", "stackgen.serialize",

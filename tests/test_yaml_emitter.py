@@ -240,3 +240,19 @@ def test_refuses_what_it_cannot_write() -> None:
             dump(bad)
     with pytest.raises(ValueError):
         dump({"k": C(1, "\n")})
+
+
+def test_character_classes_are_the_complements_of_what_ruamel_prints() -> None:
+    """_SPECIAL and _NEEDS_ESCAPE name the unprintable characters directly (a fast compile);
+    they must be exactly the complements of ruamel's printable ranges."""
+    import re
+
+    from stackgen.serialize import yaml_scalar
+
+    printable = re.compile("[\n\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+    plain = re.compile("[\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+    for code in range(0x110000):
+        ch = chr(code)
+        assert bool(yaml_scalar._SPECIAL.match(ch)) is not bool(printable.match(ch)), hex(code)
+        escaped = ch in '"\\\x85\u2028\u2029\ufeff' or not plain.match(ch)
+        assert bool(yaml_scalar._NEEDS_ESCAPE.match(ch)) is escaped, hex(code)

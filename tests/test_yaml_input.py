@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -78,6 +79,12 @@ def test_values_are_ruamels_and_both_parsers_agree(data: Any, flow: bool) -> Non
         return
     assert pure is not None and pure.plain() == want
     assert load_yaml_text(source, ROOT) == pure
+    # read again: from the parse cache (stackgen.layers.parse_cache), for another file too
+    assert load_yaml_text(source, ROOT) == pure
+    other = Origin("profile", file="profiles/p.yaml", profile="p")
+    assert positions(load_yaml_text(source, other)) == [
+        (path, line, col, op, key and replace(key, kind="profile", file="profiles/p.yaml", profile="p"))
+        for path, line, col, op, key in positions(pure)]
     if any(ch in source for ch in located.YAML11_BREAKS):
         return  # YAML 1.1 line breaks: the pure parser's alone
     try:

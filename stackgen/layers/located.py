@@ -340,10 +340,24 @@ def _build(text: str, root: Origin, pure: bool) -> Val | None:
 def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
     """Parse YAML text into a `Val` tree; syntax errors become a `UserError` with position.
     An empty (or null) document is an empty mapping; a `--set` value (`document=False`)
-    of null stays null."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    of null stays null. A text read before comes from the parse cache."""
+    from stackgen.layers import parse_cache
 
     root = replace(origin, line=1, col=1)
+    kept = parse_cache.load(text, document, root)
+    if kept is not None:
+        val = kept[0]
+    else:
+        val = _parse(text, origin, root)
+        parse_cache.store(text, document, val)
+    if val is None or (val.value is None and document):
+        return Val({} if document else None, root)
+    return val
+
+
+def _parse(text: str, origin: Origin, root: Origin) -> Val | None:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         # ruamel's C parser (ruamel.yaml.clib), where installed, is about 30x faster. It
         # speaks YAML 1.1: it refuses e.g. `{image: alpine:3.20}`, which YAML 1.2 (and so
@@ -362,8 +376,6 @@ def load_yaml_text(text: str, origin: Origin, document: bool = True) -> Val:
         raise UserError(Problem(f"YAML syntax error: {what}", where)) from None
     except YAMLError as exc:  # other loader complaints
         raise UserError(Problem(f"YAML error: {exc}", origin)) from None
-    if val is None or (val.value is None and document):
-        return Val({} if document else None, root)
     return val
 
 

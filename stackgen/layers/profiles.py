@@ -7,7 +7,6 @@ profile with a built-in's name shadows it, as on PATH.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,7 @@ from pathlib import Path
 from stackgen.errors import Origin, Problem, Problems, UserError, did_you_mean
 from stackgen.layers.located import Val, load_yaml_file
 from stackgen.layers.waivers import waiver_problems  # waiver keys must name a lint rule
-from stackgen.resources import data_dir, display_path
-
-ENV_VAR = "STACKGEN_PROFILE_PATH"
+from stackgen.resources import PROFILE_PATH_VAR, data_dir, display_path, profile_path
 
 
 @dataclass(frozen=True)
@@ -42,8 +39,7 @@ class Profile:
 
 def search_dirs(extra: Sequence[str | Path] = ()) -> list[tuple[Path, bool]]:
     dirs: list[tuple[Path, bool]] = [(Path(d), False) for d in extra]
-    env = os.environ.get(ENV_VAR, "")
-    dirs += [(Path(d), False) for d in env.split(os.pathsep) if d]
+    dirs += [(Path(d), False) for d in profile_path()]
     dirs.append((data_dir("profiles"), True))
     return dirs
 
@@ -54,7 +50,7 @@ def discover(extra: Sequence[str | Path] = ()) -> dict[str, ProfileInfo]:
     for directory, builtin in search_dirs(extra):
         if not directory.is_dir():
             if not builtin:
-                flag = "--profiles-dir" if directory in map(Path, extra) else f"${ENV_VAR}"
+                flag = "--profiles-dir" if directory in map(Path, extra) else f"${PROFILE_PATH_VAR}"
                 raise UserError(
                     Problem(f"profile directory not found: {directory}", Origin("flag", flag))
                 )

@@ -42,23 +42,14 @@ def _environment() -> Environment:
 
 def _bytecode_cache() -> Any:
     """Compiled templates kept between runs (keyed by template source and Jinja2 version),
-    as Python keeps .pyc files: compiling them is a tenth of a short build. In
-    $STACKGEN_CACHE_DIR, else $XDG_CACHE_HOME/stackgen or ~/.cache/stackgen; none when that
-    cannot be made (a read-only home) or STACKGEN_CACHE_DIR is set empty."""
-    import os
-    from pathlib import Path
-
+    as Python keeps .pyc files: compiling them is a tenth of a short build. In stackgen's
+    cache folder (stackgen.cache); none when caches are off or the folder cannot be made."""
     from jinja2 import FileSystemBytecodeCache
 
-    configured = os.environ.get("STACKGEN_CACHE_DIR")
-    if configured == "":
-        return None
-    base = Path(configured) if configured else (
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stackgen")
-    folder = base / "templates"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError:
+    from stackgen.cache import folder
+
+    where = folder("templates")
+    if where is None:
         return None
 
     class Cache(FileSystemBytecodeCache):
@@ -68,4 +59,4 @@ def _bytecode_cache() -> Any:
             except OSError:  # a full or read-only disk costs only the cache
                 pass
 
-    return Cache(str(folder))
+    return Cache(where)

@@ -1,0 +1,70 @@
+"""Parsed YAML kept between runs (stackgen.cache), so that a build whose inputs did not
+change loads neither ruamel.yaml nor its parser: together they are a third of a short
+build, and the profiles and site file of a Make target or pre-commit hook rarely change.
+
+An entry is the parse of one text: every value with its line and column, its merge
+directive and the position of its key. The rest of an Origin (kind, file, profile) comes
+from the caller, so one entry serves a text wherever it is read from. Only texts that parse
+are kept: a refusal is found and worded by the parser every time.
+"""
+
+from __future__ import annotations
+
+from stackgen import cache
+from stackgen.errors import Origin
+from stackgen.layers.located import Val
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+# the reader's own code is in stackgen's stamp; ruamel's version decides what a text means
+_READER = ("ruamel/yaml/__init__.py",)
+_FOLDER = "yaml"
+
+
+def _key(text: str, document: bool) -> tuple[object, ...]:
+    return ("yaml", document, text, cache.package_stamp(), cache.library_stamp(_READER))
+
+
+def load(text: str, document: bool, root: Origin) -> tuple[Val | None] | None:
+    """The kept parse of `text` (a 1-tuple: the parse may be None, an empty text), or None
+    when there is none."""
+    kept = cache.load(cache.folder(_FOLDER), _key(text, document))
+    if not isinstance(kept, tuple) or len(kept) != 1:
+        return None
+    try:
+        return (None if kept[0] is None else _decode(kept[0], root),)
+    except (TypeError, ValueError):  # not what this module writes: parse again
+        return None
+
+
+def store(text: str, document: bool, val: Val | None) -> None:
+    cache.store(cache.folder(_FOLDER), _key(text, document),
+                (None if val is None else _encode(val),))
+
+
+def _encode(val: Val) -> tuple[Any, ...]:
+    value = val.value
+    if isinstance(value, dict):
+        value = {k: _encode(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        value = [_encode(v) for v in value]
+    key = val.key_origin
+    return (value, val.origin.line, val.origin.col, val.op,
+            None if key is None else key.line, None if key is None else key.col)
+
+
+def _decode(entry: tuple[Any, ...], root: Origin) -> Val:
+    kind, file, profile = root.kind, root.file, root.profile
+
+    def build(item: tuple[Any, ...]) -> Val:
+        value, line, col, op, key_line, key_col = item
+        if type(value) is dict:
+            value = {k: build(v) for k, v in value.items()}
+        elif type(value) is list:
+            value = [build(v) for v in value]
+        key = None if key_line is None else Origin(kind, file, key_line, key_col, profile)
+        return Val(value, Origin(kind, file, line, col, profile), op, key)
+
+    return build(entry)

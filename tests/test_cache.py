@@ -1,0 +1,122 @@
+"""Results kept between runs (stackgen.cache): the CLI's front door and the parse cache.
+
+A cache may only save time: the same output with or without it, a damaged or stale entry
+is a miss, and a cache folder that cannot be written costs nothing but the time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stackgen import cache
+from stackgen.errors import Origin
+from stackgen.layers.located import load_yaml_text
+from tests.conftest import ROOT
+
+MODULES = "import sys; print(' '.join(sorted(sys.modules)), file=sys.stderr)"
+
+
+def stackgen(cache_dir: Path | str, *args: str, cwd: Path | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m stackgen ARGS` through the front door; stderr ends with the loaded modules."""
+    code = ("import sys, atexit; sys.argv = ['stackgen', *sys.argv[1:]]\n"
+            f"atexit.register(lambda: exec({MODULES!r}))\n"
+            "from stackgen.launch import main; main(prog='stackgen')")
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, capture_output=True,
+                          text=True, env={**os.environ, **(env or {}),
+                                          "STACKGEN_CACHE_DIR": str(cache_dir),
+                                          "PYTHONPATH": str(ROOT)})
+
+
+def loaded(result: subprocess.CompletedProcess[str]) -> set[str]:
+    return set(result.stderr.splitlines()[-1].split())
+
+
+def test_store_and_load_keep_a_value_under_its_whole_key(tmp_path: Path) -> None:
+    where = str(tmp_path)
+    cache.store(where, ("k", 1), {"a": [1, 2.5, None, True, "x"]})
+    assert cache.load(where, ("k", 1)) == {"a": [1, 2.5, None, True, "x"]}
+    assert cache.load(where, ("k", 2)) is None
+    assert cache.load(None, ("k", 1)) is None
+    for entry in tmp_path.iterdir():  # a damaged entry (a full disk, another tool) is a miss
+        entry.write_bytes(b"\x00garbage")
+    assert cache.load(where, ("k", 1)) is None
+
+
+def test_the_folder_keeps_the_newest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "KEEP", 3)
+    (tmp_path / "left-by-a-killed-run.tmp").write_bytes(b"")
+    os.utime(tmp_path / "left-by-a-killed-run.tmp", ns=(0, 0))
+    for i in range(5):
+        cache.store(str(tmp_path), i, i)
+    assert len(list(tmp_path.iterdir())) == 3
+    assert not (tmp_path / "left-by-a-killed-run.tmp").exists()
+    assert cache.load(str(tmp_path), 4) == 4
+
+
+def test_caches_off_or_unwritable_cost_only_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", "")
+    assert cache.folder("yaml") is None
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(tmp_path / "file" / "below"))
+    assert cache.folder("yaml") is None
+    read_only = tmp_path / "ro"
+    read_only.mkdir(mode=0o500)
+    cache.store(str(read_only), "k", "v")  # no error
+    assert os.geteuid() == 0 or not list(read_only.iterdir())
+
+
+def test_a_text_read_again_comes_back_the_same_with_its_own_file(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(tmp_path))
+    text = "a: &x {b: [1, !remove 2]}\nc: *x\nd: !reset\n  e: 017\n"
+    site = Origin("site", "stackgen.yaml")
+    first = load_yaml_text(text, site)
+    assert list((tmp_path / "yaml").iterdir())
+    assert load_yaml_text(text, site) == first
+    again = load_yaml_text(text, Origin("profile", "profiles/p.yaml", profile="p"))
+    assert again.plain() == first.plain()
+    assert again.value["d"].value["e"].origin == Origin("profile", "profiles/p.yaml", 4, 6, "p")
+    assert again.value["d"].op == "reset"
+
+
+def test_a_warm_build_loads_no_yaml_parser_and_writes_the_same(tmp_path: Path) -> None:
+    args = ("build", "preproc", "self-signed-certs", "-t", "compose", "-o", "-")
+    cold, warm = stackgen(tmp_path, *args), stackgen(tmp_path, *args)
+    assert cold.returncode == warm.returncode == 0, cold.stderr
+    assert cold.stdout == warm.stdout == stackgen("", *args).stdout
+    assert "ruamel.yaml" in loaded(cold) and "ruamel.yaml" not in loaded(warm)
+
+
+def test_help_and_list_from_the_front_door_are_clicks(tmp_path: Path) -> None:
+    for args in (["--help"], ["-h"], ["list"], ["list", "--format", "json"], ["list", "--format=text"]):
+        cold, warm = stackgen(tmp_path, *args), stackgen(tmp_path, *args)
+        assert cold.returncode == warm.returncode == 0
+        assert warm.stdout == cold.stdout == stackgen("", *args).stdout
+        assert "click" in loaded(cold) and "click" not in loaded(warm), args
+        assert "typing" not in loaded(warm), args
+    # click fits help to the terminal: a narrower one is its own entry
+    wide = stackgen(tmp_path, "--help", env={"COLUMNS": "80"}).stdout
+    narrow = stackgen(tmp_path, "--help", env={"COLUMNS": "60"}).stdout
+    assert narrow != wide and narrow == stackgen("", "--help", env={"COLUMNS": "60"}).stdout
+
+
+def test_list_sees_a_changed_profile_at_once(tmp_path: Path) -> None:
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    (profiles / "mine.yaml").write_text("description: first words\n")
+    env = {"STACKGEN_PROFILE_PATH": str(profiles)}
+    assert "first words" in stackgen(tmp_path / "c", "list", env=env).stdout
+    (profiles / "mine.yaml").write_text("description: other words, longer\n")
+    assert "other words" in stackgen(tmp_path / "c", "list", env=env).stdout
+    (profiles / "more.yaml").write_text("description: a new one\n")
+    assert "a new one" in stackgen(tmp_path / "c", "list", env=env).stdout
+    (profiles / "bad.yaml").write_text("description: [\n")
+    bad = stackgen(tmp_path / "c", "list", env=env)
+    assert bad.returncode == 2 and "bad.yaml" in bad.stderr
+    assert stackgen(tmp_path / "c", "list", env=env).returncode == 2  # an error is never kept
