@@ -19,22 +19,36 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-# entries per folder: each miss may add one, and the oldest go first
+# entries a folder keeps: the oldest go first. A folder is pruned at a run's first store
+# and after every KEEP more, so it holds at most twice as many.
 KEEP = 256
 # marshal's format is Python's own: entries of one Python are not read by another
 _FORMAT = (1, sys.version_info[:2])
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
+_FOLDERS: dict[tuple[str | None, ...], str | None] = {}
+_STORES: dict[str, int] = {}  # entries stored by this process per folder, since its last pruning
+
+
 def folder(name: str) -> str | None:
     """The cache folder `name`, made owner-only if missing; None when caches are off or it
     cannot be made (a read-only home)."""
+    env = (name, *(os.environ.get(v) for v in ("STACKGEN_CACHE_DIR", "XDG_CACHE_HOME", "HOME")))
+    if env not in _FOLDERS:
+        _FOLDERS[env] = _folder(name)
+    return _FOLDERS[env]
+
+
+def _folder(name: str) -> str | None:
     configured = os.environ.get("STACKGEN_CACHE_DIR")
     if configured == "":
         return None
+    home = os.path.expanduser("~")
+    if not configured and not os.environ.get("XDG_CACHE_HOME") and home == "~":
+        return None  # no home directory to keep a cache in
     base = configured or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "stackgen")
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache"), "stackgen")
     path = os.path.join(base, name)
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
@@ -81,7 +95,11 @@ def store(where: str | None, key: object, value: object) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-        _prune(where)
+        # at the first store of a run, and again after as many stores as the folder keeps
+        count = _STORES.get(where, 0)
+        _STORES[where] = (count + 1) % KEEP
+        if count == 0:
+            _prune(where)
     except (OSError, ValueError):  # a full or read-only disk, or a value marshal refuses
         try:
             os.unlink(tmp)
@@ -115,9 +133,13 @@ def _package_stamp() -> tuple[tuple[str, int, int], ...]:
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             if name.endswith(".py"):
-                st = os.stat(os.path.join(root, name))
-                found.append((os.path.relpath(os.path.join(root, name), _PACKAGE),
-                              st.st_mtime_ns, st.st_size))
+                path = os.path.join(root, name)
+                try:
+                    st = os.stat(path)
+                except OSError:  # gone while we looked: a stamp no entry has
+                    found.append((path, -1, -1))
+                    continue
+                found.append((os.path.relpath(path, _PACKAGE), st.st_mtime_ns, st.st_size))
     return tuple(found)
 
 

@@ -47,11 +47,14 @@ def memo_key(args: Sequence[str], prog: str) -> tuple[object, ...] | None:
     """Everything the output of `stackgen ARGS` depends on, for the commands whose output is
     a function of the install and the environment alone; None for every other command."""
     args = list(args)
-    if args in (["--help"], ["-h"]):
-        inputs: object = _terminal()  # click fits its help to the terminal's width
-    elif args in _LIST_FORMATS:
-        inputs = (os.getcwd(), _profile_files())  # user profiles show relative to the cwd
-    else:
+    try:
+        if args in (["--help"], ["-h"]):
+            inputs: object = _terminal()  # click fits its help to the terminal's width
+        elif args in _LIST_FORMATS:
+            inputs = (os.getcwd(), _profile_files())  # user profiles show relative to the cwd
+        else:
+            return None
+    except OSError:  # e.g. a deleted working directory: the command itself says what is wrong
         return None
     return (tuple(args), prog, inputs, tuple(os.environ.get(v) for v in _LOCALE_VARS),
             cache.package_stamp(), cache.library_stamp(["click/__init__.py"]))

@@ -52,11 +52,12 @@ def test_the_folder_keeps_the_newest_entries(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setattr(cache, "KEEP", 3)
     (tmp_path / "left-by-a-killed-run.tmp").write_bytes(b"")
     os.utime(tmp_path / "left-by-a-killed-run.tmp", ns=(0, 0))
-    for i in range(5):
+    monkeypatch.setattr(cache, "_STORES", {})
+    for i in range(7):  # pruned at the first store, then after every third
         cache.store(str(tmp_path), i, i)
     assert len(list(tmp_path.iterdir())) == 3
     assert not (tmp_path / "left-by-a-killed-run.tmp").exists()
-    assert cache.load(str(tmp_path), 4) == 4
+    assert cache.load(str(tmp_path), 6) == 6 and cache.load(str(tmp_path), 3) is None
 
 
 def test_caches_off_or_unwritable_cost_only_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,3 +121,38 @@ def test_list_sees_a_changed_profile_at_once(tmp_path: Path) -> None:
     bad = stackgen(tmp_path / "c", "list", env=env)
     assert bad.returncode == 2 and "bad.yaml" in bad.stderr
     assert stackgen(tmp_path / "c", "list", env=env).returncode == 2  # an error is never kept
+
+
+def test_kept_renders_are_the_renders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import stackgen
+    from stackgen.targets import TARGETS
+
+    builds = [["preproc", "self-signed-certs"], ["bids", "dind-build", "self-signed-certs"],
+              ["kaniko-harbor", "self-signed-certs"]]
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", "")
+    fresh = {(tuple(b), t): stackgen.generate(b, t) for b in builds for t in TARGETS}
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(tmp_path))
+    for _ in range(2):  # filling the cache, then reading it
+        assert {(tuple(b), t): stackgen.generate(b, t) for b in builds for t in TARGETS} == fresh
+    assert list((tmp_path / "renders").iterdir())
+
+
+def test_a_render_key_names_types_and_refuses_what_it_cannot_name() -> None:
+    from stackgen.model import Volume
+    from stackgen.serialize import text
+
+    def key(**context: object) -> object:
+        found = text._render_key("t", context)
+        return None if found is None else found[2]
+
+    assert len({key(x=True), key(x=1), key(x=1.0), key(x="1"), key(x=[1]), key(x=(1,))}) == 6
+    assert key(v=Volume("/a")) != key(v=Volume("/b"))
+    assert key(f=len) is None and key(x=[{1}]) is None  # a function, a set: not kept
+    assert key(x=list(range(text.KEY_BUDGET))) is None  # too big to be worth a key
+
+
+def test_a_warm_build_with_notes_loads_no_jinja2(tmp_path: Path) -> None:
+    args = ("build", "preproc", "self-signed-certs", "-t", "swarm", "--only", "NOTES.md", "-o", "-")
+    cold, warm = stackgen(tmp_path, *args), stackgen(tmp_path, *args)
+    assert cold.stdout == warm.stdout and "site CA" in warm.stdout
+    assert "jinja2" in loaded(cold) and "jinja2" not in loaded(warm)

@@ -6,17 +6,88 @@ serialize.toml). StrictUndefined turns a misspelt variable into an error instead
 
 from __future__ import annotations
 
+import os
 import shlex
+from dataclasses import fields, is_dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from stackgen import cache
 
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+# A render is kept only for a context of at most this many values: walking a bigger one
+# (a whole fleet) for every render would cost more than rendering.
+KEY_BUDGET = 4000
+_LIBRARIES = ("jinja2/__init__.py", "markupsafe/__init__.py")
+
 
 def render_template(name: str, **context: Any) -> str:
-    """The template `name` (a file in templates/) rendered with `context`."""
-    return _environment().get_template(name).render(**context)
+    """The template `name` (a file in templates/) rendered with `context`.
+
+    A render is a function of the template files, Jinja2 and the context, so it is kept in
+    the cache (stackgen.cache) under all of them when the context is plain data (text,
+    numbers, lists, mappings and the model's frozen dataclasses): a build whose notes did
+    not change does not load Jinja2, a fifth of its start-up."""
+    key = _render_key(name, context)
+    where = cache.folder("renders") if key is not None else None
+    kept = cache.load(where, key)
+    if isinstance(kept, str):
+        return kept
+    text = _environment().get_template(name).render(**context)
+    cache.store(where, key, text)
+    return text
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _render_key(name: str, context: dict[str, Any]) -> tuple[object, ...] | None:
+    if any(callable(v) and not is_dataclass(v) for v in context.values()):
+        return None  # a helper function (helm's README): nothing to key it by
+    budget = [KEY_BUDGET]
+    try:
+        plain = _plain(context, budget)
+    except _NotPlain:
+        return None
+    return ("render", name, plain, _templates_stamp(), cache.package_stamp(),
+            cache.library_stamp(_LIBRARIES))
+
+
+def _plain(value: Any, budget: list[int]) -> object:
+    """`value` as marshal-able data that is equal only for equal values: types are named,
+    since True == 1 == 1.0 in Python and each prints differently."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _NotPlain
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is bool or kind is float:
+        return (kind.__name__, repr(value))
+    if kind is tuple or kind is list:
+        return (kind.__name__, *[_plain(v, budget) for v in value])
+    if kind is dict:
+        return ("dict", *[(_plain(k, budget), _plain(v, budget)) for k, v in value.items()])
+    if is_dataclass(value) and not isinstance(value, type):
+        return (kind.__module__, kind.__qualname__,
+                *[_plain(getattr(value, f.name), budget) for f in fields(value)])
+    raise _NotPlain
+
+
+@lru_cache(maxsize=1)
+def _templates_stamp() -> tuple[tuple[str, int, int], ...]:
+    """Every template file with its size and time (a template may include another)."""
+    from stackgen.resources import data_path
+
+    folder = data_path("templates")
+    found = []
+    for name in sorted(os.listdir(folder)):
+        st = os.stat(os.path.join(folder, name))
+        found.append((name, st.st_mtime_ns, st.st_size))
+    return tuple(found)
 
 
 @lru_cache(maxsize=1)
