@@ -156,3 +156,19 @@ def test_a_warm_build_with_notes_loads_no_jinja2(tmp_path: Path) -> None:
     cold, warm = stackgen(tmp_path, *args), stackgen(tmp_path, *args)
     assert cold.stdout == warm.stdout and "site CA" in warm.stdout
     assert "jinja2" in loaded(cold) and "jinja2" not in loaded(warm)
+
+
+def test_a_big_text_is_parsed_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from stackgen.layers import parse_cache
+
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(parse_cache, "MAX_KEPT", 10)
+    assert load_yaml_text("a: 1\nb: [x, y]\n", Origin("site", "s.yaml")).plain() == {"a": 1, "b": ["x", "y"]}
+    assert not (tmp_path / "yaml").exists() or not list((tmp_path / "yaml").iterdir())
+
+
+def test_a_text_with_a_secret_is_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(tmp_path))
+    token = "glrt-" + "Ab1" * 7
+    load_yaml_text(f"manager: {{token: {token}}}\n", Origin("site", "s.yaml"))
+    assert not (tmp_path / "yaml").exists() or not list((tmp_path / "yaml").iterdir())

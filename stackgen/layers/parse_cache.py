@@ -5,7 +5,8 @@ build, and the profiles and site file of a Make target or pre-commit hook rarely
 An entry is the parse of one text: every value with its line and column, its merge
 directive and the position of its key. The rest of an Origin (kind, file, profile) comes
 from the caller, so one entry serves a text wherever it is read from. Only texts that parse
-are kept: a refusal is found and worded by the parser every time.
+are kept, and none that holds what looks like a secret (the build refuses it; the cache
+must not keep a copy): a refusal is found and worded by the parser every time.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 # the reader's own code is in stackgen's stamp; ruamel's version decides what a text means
 _READER = ("ruamel/yaml/__init__.py",)
 _FOLDER = "yaml"
+# Bigger texts (a profile of thousands of runners) are parsed every time: their entry would
+# add tens of MB to the peak memory of a run, for a parse that is then a small part of it.
+MAX_KEPT = 512 << 10
 
 
 def _key(text: str, document: bool) -> tuple[object, ...]:
@@ -30,6 +34,8 @@ def _key(text: str, document: bool) -> tuple[object, ...]:
 def load(text: str, document: bool, root: Origin) -> tuple[Val | None] | None:
     """The kept parse of `text` (a 1-tuple: the parse may be None, an empty text), or None
     when there is none."""
+    if len(text) > MAX_KEPT:
+        return None
     kept = cache.load(cache.folder(_FOLDER), _key(text, document))
     if not isinstance(kept, tuple) or len(kept) != 1:
         return None
@@ -40,6 +46,11 @@ def load(text: str, document: bool, root: Origin) -> tuple[Val | None] | None:
 
 
 def store(text: str, document: bool, val: Val | None) -> None:
+    from stackgen.secrets import find_secret
+
+    # a pasted token is refused by the build; it must not stay behind in the cache either
+    if len(text) > MAX_KEPT or find_secret(text) is not None:
+        return
     cache.store(cache.folder(_FOLDER), _key(text, document),
                 (None if val is None else _encode(val),))
 
