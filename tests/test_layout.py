@@ -23,7 +23,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "stackgen.cache": (),
     "stackgen.errors": ("stackgen.secrets",),
     "stackgen.checks": ("stackgen.errors", "stackgen.checks"),
-    "stackgen.serialize": ("stackgen.resources", "stackgen.cache", "stackgen.serialize"),
+    "stackgen.serialize": ("stackgen.resources", "stackgen.cache", "stackgen.secrets", "stackgen.serialize"),
     "stackgen.layers": ("stackgen.errors", "stackgen.checks", "stackgen.secrets", "stackgen.resources",
                         "stackgen.cache", "stackgen.model", "stackgen.layers"),
     "stackgen.fleet": ("stackgen.errors", "stackgen.checks", "stackgen.model", "stackgen.layers",

@@ -36,7 +36,12 @@ def render_template(name: str, **context: Any) -> str:
     if isinstance(kept, str):
         return kept
     text = _environment().get_template(name).render(**context)
-    cache.store(where, key, text)
+    if where is not None:
+        from stackgen.secrets import find_secret
+
+        # the build refuses a render holding a secret; the cache must not keep a copy
+        if find_secret(text) is None:
+            cache.store(where, key, text)
     return text
 
 
