@@ -47,14 +47,22 @@ def _wins(earlier: Origin, later: Origin, includes: Mapping[str, frozenset[str]]
 
 
 def _strip(val: Val) -> Val:
-    """A fresh value with ops reset to merge. `!remove` items stay as markers: the
+    """The value with ops reset to merge. `!remove` items stay as markers: the
     `defaults:` section is merged under each runner after the fold, and a runner's
-    `!remove /cache` must still drop the inherited item there (see `finish`)."""
+    `!remove /cache` must still drop the inherited item there (see `finish`). What holds no
+    other op is returned as it is, not copied: values are immutable, and a 10,000-runner
+    layer copied whole was 20 MB more (the tree then shares the layer's values)."""
     if isinstance(val.value, dict):
-        return Val({k: _strip(v) for k, v in val.value.items()}, val.origin)
+        items = {k: _strip(v) for k, v in val.value.items()}
+        if val.op == "merge" and all(items[k] is v for k, v in val.value.items()):
+            return val
+        return Val(items, val.origin)
     if isinstance(val.value, list):
-        return Val([_marker(v) if v.op == "remove" else _strip(v) for v in val.value], val.origin)
-    return Val(val.value, val.origin)
+        kept = [v if v.op == "remove" else _strip(v) for v in val.value]
+        if val.op == "merge" and all(a is b for a, b in zip(kept, val.value, strict=True)):
+            return val
+        return Val(kept, val.origin)
+    return val if val.op == "merge" else Val(val.value, val.origin)
 
 
 def _marker(item: Val) -> Val:
