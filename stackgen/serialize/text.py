@@ -7,16 +7,23 @@ serialize.toml). StrictUndefined turns a misspelt variable into an error instead
 from __future__ import annotations
 
 import shlex
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import Environment, Template
 
 
 def render_template(name: str, **context: Any) -> str:
     """The template `name` (a file in templates/) rendered with `context`."""
-    return _environment().get_template(name).render(**context)
+    return _template(name).render(**context)
+
+
+@cache
+def _template(name: str) -> Template:
+    # the templates ship with the package: no need for Jinja2's per-call lookup and
+    # up-to-date check (a stat of the file), once per Helm release's README
+    return _environment().get_template(name)
 
 
 @lru_cache(maxsize=1)
