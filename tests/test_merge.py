@@ -73,3 +73,12 @@ def test_unchanged_subtrees_are_shared_not_copied() -> None:
     assert reset is not None and reset.op == "merge" and reset.plain() == [3]  # ops reset
     kept = merged.get("o")
     assert kept is not None and [v.op for v in kept.value] == ["remove", "merge"]
+
+
+def test_a_nested_reset_copies_only_its_path() -> None:
+    b = layer("p: {q: !reset [1], r: {s: 1}, t: 2}", B)
+    merged, _ = fold([layer("a: 1", A), b], markers=True)
+    p = merged.get("p")
+    assert p is not None and p is not b.get("p") and list(p.value) == ["q", "r", "t"]
+    assert merged.get("p", "r") is b.get("p", "r") and merged.get("p", "t") is b.get("p", "t")
+    assert merged.get("p", "q").op == "merge"  # type: ignore[union-attr]
