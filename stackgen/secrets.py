@@ -84,6 +84,28 @@ def _any_needle() -> re.Pattern[str]:
     return re.compile("|".join(re.escape(n) for needles in _NEEDLES for n in needles))
 
 
+@functools.cache
+def _needle_scan() -> re.Pattern[str] | None:
+    """One pass that finds which needles occur: their alternation, factored by common
+    prefixes (half the time of a substring search per needle over a fleet's output).
+    Sound only if no two needles can overlap, or findall could skip one: else None."""
+    words = [n for needles in _NEEDLES for n in needles]
+    for a in words:
+        for b in words:
+            for k in range(len(a)):
+                if (k or a != b) and (b.startswith(a[k:]) or a[k:].startswith(b)):
+                    return None
+    return re.compile(_alternation(sorted(set(words))))
+
+
+def _alternation(words: list[str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[:1], []).append(word[1:])
+    parts = [re.escape(first) + _alternation(rest) if first else "" for first, rest in groups.items()]
+    return parts[0] if len(parts) == 1 else f"(?:{'|'.join(parts)})"
+
+
 def _candidates(text: str, among: Sequence[int] = range(len(SECRET_PATTERNS))
                 ) -> Iterator[tuple[str, re.Pattern[str]]]:
     for i in among:
@@ -115,11 +137,16 @@ def secret_hits(files: Mapping[str, str]) -> Iterator[tuple[str, int, str]]:
     # the needles are looked for in many files at once (a fleet's output is thousands of
     # files; chunks keep the copy small); a file is searched only for the patterns whose
     # needles occur somewhere
-    texts, seen = list(files.values()), set[int]()
+    texts, seen, found = list(files.values()), set[int](), set[str]()
+    scan = _needle_scan()
     for start in range(0, len(texts), 256):
         blob = "\0".join(texts[start:start + 256])
-        seen.update(i for i, needles in enumerate(_NEEDLES)
-                    if i not in seen and any(n in blob for n in needles))
+        if scan is not None:
+            found.update(scan.findall(blob))
+        else:
+            seen.update(i for i, needles in enumerate(_NEEDLES)
+                        if i not in seen and any(n in blob for n in needles))
+    seen.update(i for i, needles in enumerate(_NEEDLES) if found.intersection(needles))
     among = sorted(seen)
     if not among:
         return

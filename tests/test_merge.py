@@ -60,3 +60,25 @@ def test_merged_values_keep_their_origin() -> None:
 def test_lists_from_three_layers_append_in_order_without_duplicates() -> None:
     a, b, c = layer("l: [1]", A), layer("l: [2]", B), layer("l: [3, 1]", SITE)
     assert fold([a, b, c])[0].plain() == {"l": [1, 2, 3]}
+
+
+def test_unchanged_subtrees_are_shared_not_copied() -> None:
+    # values are immutable: what a layer adds whole is the layer's own value (memory)
+    a = layer("m: {x: 1}", A)
+    b = layer("n: {y: [1, 2]}\nl: !reset [3]\no: [!remove 4, 5]", B)
+    merged, _ = fold([a, b], markers=True)
+    assert merged.get("m") is a.get("m")
+    assert merged.get("n") is b.get("n")
+    reset = merged.get("l")
+    assert reset is not None and reset.op == "merge" and reset.plain() == [3]  # ops reset
+    kept = merged.get("o")
+    assert kept is not None and [v.op for v in kept.value] == ["remove", "merge"]
+
+
+def test_a_nested_reset_copies_only_its_path() -> None:
+    b = layer("p: {q: !reset [1], r: {s: 1}, t: 2}", B)
+    merged, _ = fold([layer("a: 1", A), b], markers=True)
+    p = merged.get("p")
+    assert p is not None and p is not b.get("p") and list(p.value) == ["q", "r", "t"]
+    assert merged.get("p", "r") is b.get("p", "r") and merged.get("p", "t") is b.get("p", "t")
+    assert merged.get("p", "q").op == "merge"  # type: ignore[union-attr]

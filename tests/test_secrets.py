@@ -181,3 +181,17 @@ def test_certificates_pass_the_guard() -> None:
 ])
 def test_a_token_prefix_counts_only_at_a_word_start(text: str, found: bool) -> None:
     assert (find_secret(text) is not None) is found
+
+
+def test_one_scan_finds_every_needle_a_substring_search_finds() -> None:
+    from stackgen.secrets import _NEEDLES, _needle_scan, secret_hits
+
+    scan = _needle_scan()
+    assert scan is not None  # no two needles overlap: findall cannot skip one
+    words = [n for needles in _NEEDLES for n in needles]
+    text = "x".join(words) + "".join(SECRETS.values()) + "glrt-glrtr-@@ghp_github_pat_"
+    assert set(scan.findall(text)) == {w for w in words if w in text}
+    # a secret in the 300th file is still found: the scan covers every chunk
+    files = {f"f{i:03d}": "plain text\n" for i in range(300)}
+    files["f299"] = "a\n" + SECRETS["pem key"]
+    assert [(rel, line) for rel, line, _ in secret_hits(files)] == [("f299", 2)]

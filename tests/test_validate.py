@@ -10,7 +10,7 @@ import stackgen
 from stackgen import checks
 from stackgen import model as m
 from stackgen.errors import UserError
-from stackgen.fleet.validate import fleet_problems
+from stackgen.fleet.validate import _strings, fleet_problems, model_texts
 
 CASES: list[tuple[Callable[[str], checks.Bad], str, bool]] = [
     (checks.image_bad, "alpine:3.20", True),
@@ -113,6 +113,14 @@ def test_listen_address(address: str, ok: bool) -> None:
 def test_builtin_profiles_pass_validation() -> None:
     fleet = stackgen.build(["default", "bids", "preproc", "self-signed-certs"])
     assert fleet_problems(fleet) == []
+
+
+def test_the_quick_text_scan_sees_every_text_the_keyed_one_checks() -> None:
+    # fleet_problems names keys only when the one search over _strings finds a suspect
+    fleet = stackgen.build(["default", "bids", "preproc", "self-signed-certs"])
+    assert _strings(fleet, []) == [text for _, text in model_texts(fleet)]
+    skipped = model_texts(fleet, skip=frozenset(id(r) for r in fleet.runners))
+    assert skipped and not [k for k, _ in skipped if k.startswith("runners.")]
 
 
 def test_render_refuses_a_hand_built_model_its_consumers_would_misread() -> None:

@@ -70,8 +70,10 @@ def test_values_are_ruamels_and_both_parsers_agree(data: Any, flow: bool) -> Non
     source = dumped(data, flow)
     try:
         want = expected(source)
-    except YAMLError:
-        assume(False)  # ruamel's dumper wrote what its loader refuses (`{:$: null}`)
+    except (YAMLError, TypeError):
+        # ruamel's dumper wrote what its loader refuses (`{:$: null}`), or its round-trip
+        # loader fails on (`{'? !': {'a': []}}`: "unhashable type: 'CommentedSeq'")
+        assume(False)
     try:
         pure = located._build(source, ROOT, pure=True)
     except UserError as exc:  # ruamel's dumper made a key of nothing (`{:!: []}`)

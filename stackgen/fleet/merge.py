@@ -46,15 +46,40 @@ def _wins(earlier: Origin, later: Origin, includes: Mapping[str, frozenset[str]]
     return earlier.kind not in AUTHORITATIVE
 
 
+_NESTED = (dict, list)
+
+
 def _strip(val: Val) -> Val:
-    """A fresh value with ops reset to merge. `!remove` items stay as markers: the
+    """The value with ops reset to merge. `!remove` items stay as markers: the
     `defaults:` section is merged under each runner after the fold, and a runner's
-    `!remove /cache` must still drop the inherited item there (see `finish`)."""
-    if isinstance(val.value, dict):
-        return Val({k: _strip(v) for k, v in val.value.items()}, val.origin)
-    if isinstance(val.value, list):
-        return Val([_marker(v) if v.op == "remove" else _strip(v) for v in val.value], val.origin)
-    return Val(val.value, val.origin)
+    `!remove /cache` must still drop the inherited item there (see `finish`). What holds no
+    other op is returned as it is, not copied: values are immutable, and a 10,000-runner
+    layer copied whole was 20 MB more (the tree then shares the layer's values)."""
+    value = val.value
+    if isinstance(value, dict):
+        out: dict[str, Val] | None = None
+        for key, child in value.items():
+            # a plain scalar is its own result: no call for most values
+            new = _strip(child) if child.op != "merge" or isinstance(child.value, _NESTED) else child
+            if new is not child:
+                out = dict(value) if out is None else out
+                out[key] = new
+        if out is None and val.op == "merge":
+            return val
+        return Val(value if out is None else out, val.origin)
+    if isinstance(value, list):
+        items: list[Val] | None = None
+        for i, child in enumerate(value):
+            if child.op == "remove" or (child.op == "merge" and not isinstance(child.value, _NESTED)):
+                continue
+            new = _strip(child)
+            if new is not child:
+                items = list(value) if items is None else items
+                items[i] = new
+        if items is None and val.op == "merge":
+            return val
+        return Val(value if items is None else items, val.origin)
+    return val if val.op == "merge" else Val(value, val.origin)
 
 
 def _marker(item: Val) -> Val:
@@ -64,14 +89,17 @@ def _marker(item: Val) -> Val:
 def finish(val: Val) -> Val:
     """The merged value with the remaining `!remove` markers dropped; what holds none is
     returned as it is (values are immutable), not copied."""
-    if isinstance(val.value, dict):
-        items = {k: finish(v) for k, v in val.value.items()}
-        if all(items[k] is v for k, v in val.value.items()):
-            return val
-        return Val(items, val.origin, val.op)
-    if isinstance(val.value, list):
-        kept = [finish(v) for v in val.value if v.op != "remove"]
-        if len(kept) == len(val.value) and all(a is b for a, b in zip(kept, val.value, strict=True)):
+    value = val.value
+    if isinstance(value, dict):
+        out: dict[str, Val] | None = None
+        for key, child in value.items():
+            if isinstance(child.value, _NESTED) and (new := finish(child)) is not child:
+                out = dict(value) if out is None else out
+                out[key] = new
+        return val if out is None else Val(out, val.origin, val.op)
+    if isinstance(value, list):
+        kept = [finish(v) if isinstance(v.value, _NESTED) else v for v in value if v.op != "remove"]
+        if len(kept) == len(value) and all(a is b for a, b in zip(kept, value, strict=True)):
             return val
         return Val(kept, val.origin, val.op)
     return val

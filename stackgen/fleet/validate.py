@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
+from operator import attrgetter
 from typing import Any, get_args
 
 from stackgen import model as m
@@ -67,15 +68,17 @@ _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
-def model_texts(obj: Any, key: str = "") -> list[tuple[str, str]]:
+def model_texts(obj: Any, key: str = "", skip: frozenset[int] = frozenset()
+                ) -> list[tuple[str, str]]:
     """Every text in a model object with the input key it came from, fields found by
-    introspection so a field added to the model later is checked too."""
+    introspection so a field added to the model later is checked too; the objects whose
+    id() is in `skip` are left out."""
     out: list[tuple[str, str]] = []
-    _collect(obj, key, out)
+    _collect(obj, key, out, skip)
     return out
 
 
-def _collect(obj: Any, key: str, out: list[tuple[str, str]]) -> None:
+def _collect(obj: Any, key: str, out: list[tuple[str, str]], skip: frozenset[int]) -> None:
     if isinstance(obj, str):
         out.append((key, obj))
         return
@@ -83,20 +86,65 @@ def _collect(obj: Any, key: str, out: list[tuple[str, str]]) -> None:
     if names is None and is_dataclass(obj):
         names = _FIELD_NAMES[type(obj)] = tuple(f.name for f in fields(obj))
     if names is not None:
+        if id(obj) in skip:
+            return
         for name in names:
             value = getattr(obj, name)
             if value is not None and not isinstance(value, (bool, int)):
-                _collect(value, _field_key(obj, name, key), out)
+                _collect(value, _field_key(obj, name, key), out, skip)
     elif isinstance(obj, tuple):
         if all(isinstance(x, str) for x in obj):  # tags, devices, ...: the common case
             out += ((f"{key}[{i}]", x) for i, x in enumerate(obj))
         elif all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], str) for x in obj):
             for name, value in obj:  # a mapping stored as pairs
                 out.append((f"{key}.{name}", name))
-                _collect(value, f"{key}.{name}", out)
+                _collect(value, f"{key}.{name}", out, skip)
         else:
             for i, item in enumerate(obj):
-                _collect(item, _item_key(item, key, i), out)
+                _collect(item, _item_key(item, key, i), out, skip)
+
+
+def _printable(obj: Any) -> bool:
+    """No text in `obj` holds a character text_bad looks at (all of them are unprintable)."""
+    return "".join(_strings(obj, [])).isprintable()
+
+
+def _strings(obj: Any, out: list[str]) -> list[str]:
+    """The texts model_texts finds, without their keys: one getter per model class and no
+    key strings made (twice as fast)."""
+    kind = type(obj)
+    if kind is tuple:
+        items = obj
+    elif kind is str:
+        out.append(obj)
+        return out
+    else:
+        getter = _GETTERS.get(kind)
+        if getter is None:
+            if isinstance(obj, str):
+                out.append(obj)
+            elif isinstance(obj, tuple) or is_dataclass(obj):
+                _strings(tuple(obj) if isinstance(obj, tuple) else _values(obj), out)
+            return out
+        items = getter(obj)
+    for value in items:
+        if type(value) is str:
+            out.append(value)
+        elif value is not None and not isinstance(value, (bool, int)):
+            _strings(value, out)
+    return out
+
+
+def _values(obj: Any) -> tuple[Any, ...]:
+    """Every field value of a model object; a getter for its class is kept for the next."""
+    names = tuple(f.name for f in fields(obj))
+    getter: Callable[[Any], tuple[Any, ...]] = (
+        attrgetter(*names) if len(names) > 1 else (lambda o: tuple(getattr(o, n) for n in names)))
+    _GETTERS[type(obj)] = getter
+    return getter(obj)
+
+
+_GETTERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
 _FIELD_KEYS = {
@@ -154,7 +202,10 @@ class _Checker:
 def fleet_problems(fleet: m.Fleet, where: Where = lambda key: None) -> list[Problem]:
     """Everything in the model its consumers would reject; keys name the input setting."""
     check = _Checker(where)
-    for key, text in model_texts(fleet):
+    # keys are named only for runners with an unprintable character: almost none has one
+    # (a certificate's PEM spans lines), and naming every text's key was most of the time
+    clean = frozenset(id(r) for r in fleet.runners if _printable(r))
+    for key, text in model_texts(fleet, skip=clean):
         # a multi-line field only allows more: the key is looked at only for a suspect
         if text_bad(text) and (bad := text_bad(text, multiline_key(key))):
             check(key, (f"{text!r} {bad[0]}", bad[1]))

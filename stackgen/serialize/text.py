@@ -6,6 +6,7 @@ serialize.toml). StrictUndefined turns a misspelt variable into an error instead
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 from dataclasses import fields, is_dataclass
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stackgen import cache
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import Environment, Template
 
 # A render is kept only for a context of at most this many values: walking a bigger one
 # (a whole fleet) for every render would cost more than rendering.
@@ -35,7 +36,7 @@ def render_template(name: str, **context: Any) -> str:
     kept = cache.load(where, key)
     if isinstance(kept, str):
         return kept
-    text = _environment().get_template(name).render(**context)
+    text = _template(name).render(**context)
     if where is not None:
         from stackgen.secrets import find_secret
 
@@ -93,6 +94,13 @@ def _templates_stamp() -> tuple[tuple[str, int, int], ...]:
         st = os.stat(os.path.join(folder, name))
         found.append((name, st.st_mtime_ns, st.st_size))
     return tuple(found)
+
+
+@functools.cache  # (stackgen.cache is the module imported as `cache` here)
+def _template(name: str) -> Template:
+    # the templates ship with the package: no need for Jinja2's per-call lookup and
+    # up-to-date check (a stat of the file), once per Helm release's README
+    return _environment().get_template(name)
 
 
 @lru_cache(maxsize=1)

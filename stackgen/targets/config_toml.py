@@ -43,12 +43,13 @@ def render(fleet: Fleet) -> dict[str, str]:
 
 def notes(fleet: Fleet, trust: bool) -> str:
     """Where each file goes, how a host-installed runner gets its tokens, and the site CA."""
+    refs = {id(m): config_refs(m) for m in fleet.managers}  # each walks all its runners
     managers = [
         {
             "name": m.name,
             "host": node_label(m),
             "runners": [{"name": r.name, "env": r.token.env} for r in m.runners],
-            "variables": list(dict.fromkeys([*(r.token.env for r in m.runners), *config_refs(m)])),
+            "variables": list(dict.fromkeys([*(r.token.env for r in m.runners), *refs[id(m)]])),
             "unit": unit_name(m),
             "config_path": m.service.config_path,
             "config_dir": m.service.config_path.rsplit("/", 1)[0],
@@ -60,9 +61,9 @@ def notes(fleet: Fleet, trust: bool) -> str:
     context: dict[str, Any] = {
         "managers": managers,
         "trust": trust,
-        "any_refs": any(config_refs(m) for m in fleet.managers),
+        "any_refs": any(refs.values()),
         # gitlab-runner 18.10+ expands token and url only; a fork's own program expands nothing
-        "expand": fleet.flavor is None and not any(config_refs(m) for m in fleet.managers),
+        "expand": fleet.flavor is None and not any(refs.values()),
     }
     if trust:
         context.update(trust_context(fleet, f"certs/{BUNDLE}", CA_DELIVERY))

@@ -114,7 +114,8 @@ def config_refs(manager: Manager) -> list[str]:
     for runner in manager.runners:
         if runner.cache:
             out += [env for _, env in runner.cache.credentials if env not in out]
-        sources.append(table_dict(runner.runner_config))
+        if runner.runner_config:  # almost always empty: no table to make and walk
+            sources.append(table_dict(runner.runner_config))
     for source in sources:
         out += [env for env in _refs(source) if env not in out]
     return out
