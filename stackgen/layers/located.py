@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -268,7 +269,8 @@ class _Builder:
         if text in parent.items:
             raise UserError(Problem(f"duplicate key {text!r}", where,
                                     hint="each key may appear once in a mapping"))
-        parent.key, parent.key_origin = text, where
+        # one string per distinct key: a fleet repeats the same few keys thousands of times
+        parent.key, parent.key_origin = sys.intern(text), where
 
     def on_alias(self, event: Any) -> None:
         where = self.at(event.start_mark)
