@@ -65,14 +65,17 @@ class Val:
 
 
 def walk(val: Val, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Val]]:
-    """Every node with its path, parents before children."""
-    yield prefix, val
-    if isinstance(val.value, dict):
-        for k, v in val.value.items():
-            yield from walk(v, (*prefix, k))
-    elif isinstance(val.value, list):
-        for i, v in enumerate(val.value):
-            yield from walk(v, (*prefix, i))
+    """Every node with its path, parents before children (in order)."""
+    # a stack, not nested generators: each of those passes every item up through each level
+    stack: list[tuple[tuple[str | int, ...], Val]] = [(prefix, val)]
+    while stack:
+        path, node = stack.pop()
+        yield path, node
+        value = node.value
+        if isinstance(value, dict):
+            stack += reversed([((*path, k), v) for k, v in value.items()])
+        elif isinstance(value, list):
+            stack += reversed([((*path, i), v) for i, v in enumerate(value)])
 
 
 def dotted(path: tuple[str | int, ...]) -> str:

@@ -76,13 +76,13 @@ def read_profile(info: ProfileInfo) -> Profile:
     if problems:
         raise UserError(problems)
     body = {k: v for k, v in doc.value.items() if k not in ("description", "include", "waivers")}
-    meta = doc.plain()
+    description, waivers = doc.get("description"), doc.get("waivers")  # not the whole doc.plain()
     return Profile(
         info=info,
         doc=Val(body, doc.origin),
-        description=str(meta.get("description", "")),
+        description="" if description is None else str(description.plain()),
         includes=tuple(doc.value["include"].value) if "include" in doc.value else (),
-        waivers=tuple(sorted(meta.get("waivers", {}).items())),
+        waivers=tuple(sorted(waivers.plain().items())) if waivers is not None else (),
     )
 
 
