@@ -69,7 +69,8 @@ def load(where: str | None, key: object) -> object | None:
         return None
     try:
         with open(_entry(where, key), "rb") as f:
-            stored = marshal.load(f)
+            data = f.read()
+        stored = marshal.loads(data)  # not marshal.load(f): that reads object by object
     except (OSError, ValueError, EOFError, TypeError):
         return None
     if type(stored) is tuple and len(stored) == 3 and stored[0] == _FORMAT and stored[1] == key:
