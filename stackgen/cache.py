@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
 import zlib
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 KEEP = 256
 # marshal's format is Python's own: entries of one Python are not read by another
 _FORMAT = (1, sys.version_info[:2])
+MAX_ENTRY = 64 << 20  # bytes: a bigger file in the folder is not one of ours
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -52,7 +54,11 @@ def _folder(name: str) -> str | None:
     path = os.path.join(base, name)
     try:
         os.makedirs(path, mode=0o700, exist_ok=True)
+        st = os.stat(path)
     except OSError:
+        return None
+    # what others can write is not read back (marshal trusts its input)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
         return None
     return path
 
@@ -68,8 +74,15 @@ def load(where: str | None, key: object) -> object | None:
     if where is None:
         return None
     try:
-        with open(_entry(where, key), "rb") as f:
-            data = f.read()
+        fd = os.open(_entry(where, key), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_ENTRY:
+                return None  # a FIFO or device could block or never end
+            with os.fdopen(fd, "rb", closefd=False) as f:
+                data = f.read()
+        finally:
+            os.close(fd)
         stored = marshal.loads(data)  # not marshal.load(f): that reads object by object
     except (OSError, ValueError, EOFError, TypeError):
         return None
@@ -88,7 +101,7 @@ def store(where: str | None, key: object, value: object) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         data = marshal.dumps((_FORMAT, key, value))  # type: ignore[arg-type]
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         try:
             view = memoryview(data)
             while view:

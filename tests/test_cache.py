@@ -172,3 +172,34 @@ def test_a_text_with_a_secret_is_not_kept(tmp_path: Path, monkeypatch: pytest.Mo
     token = "glrt-" + "Ab1" * 7
     load_yaml_text(f"manager: {{token: {token}}}\n", Origin("site", "s.yaml"))
     assert not (tmp_path / "yaml").exists() or not list((tmp_path / "yaml").iterdir())
+
+
+def test_what_is_not_a_plain_entry_of_ours_is_a_miss(tmp_path: Path) -> None:
+    where = str(tmp_path / "c")
+    os.mkdir(where, 0o700)
+    cache.store(where, "k", "v")
+    (entry,) = Path(where).iterdir()
+    entry.unlink()
+    os.mkfifo(entry)  # would block a plain open() and read()
+    assert cache.load(where, "k") is None
+    entry.unlink()
+    entry.symlink_to("/dev/zero")  # would never end
+    assert cache.load(where, "k") is None
+    entry.unlink()
+    victim = tmp_path / "victim"
+    victim.write_text("mine")
+    Path(f"{entry}.{os.getpid()}.tmp").symlink_to(victim)  # a store must not write through it
+    cache.store(where, "k", "v")
+    assert victim.read_text() == "mine"
+
+
+def test_a_folder_others_can_write_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shared = tmp_path / "shared"
+    (shared / "yaml").mkdir(parents=True)
+    (shared / "yaml").chmod(0o777)
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(shared))
+    monkeypatch.setattr(cache, "_FOLDERS", {})
+    assert cache.folder("yaml") is None
+    (shared / "yaml").chmod(0o700)
+    monkeypatch.setattr(cache, "_FOLDERS", {})
+    assert cache.folder("yaml") == str(shared / "yaml")
