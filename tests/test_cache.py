@@ -203,3 +203,21 @@ def test_a_folder_others_can_write_is_not_used(tmp_path: Path, monkeypatch: pyte
     (shared / "yaml").chmod(0o700)
     monkeypatch.setattr(cache, "_FOLDERS", {})
     assert cache.folder("yaml") == str(shared / "yaml")
+
+
+def test_a_store_killed_at_any_moment_leaves_the_entry_whole_or_absent(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    where = tmp_path / "c"
+    where.mkdir(mode=0o700)
+    code = ("import sys; from stackgen import cache\n"
+            "v = ['x' * 1000] * 5000\n"
+            "while True:\n    cache.store(sys.argv[1], 'k', v)\n")
+    for delay in (0.05, 0.1, 0.2, 0.3):
+        proc = subprocess.Popen([sys.executable, "-c", code, str(where)],
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert cache.load(str(where), "k") in (None, ["x" * 1000] * 5000)
