@@ -1,5 +1,5 @@
 """Parsed YAML kept between runs (stackgen.cache), so that a build whose inputs did not
-change loads neither ruamel.yaml nor its parser: together they are a third of a short
+change loads neither ruamel.yaml nor its parser: together they are about a tenth of a short
 build, and the profiles and site file of a Make target or pre-commit hook rarely change.
 
 An entry is the parse of one text: every value with its line and column, its merge
