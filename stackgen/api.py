@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from stackgen.errors import Origin, Problem, SecretLeak, UserError, did_you_mean
+from stackgen.records import dataclass
 from stackgen.targets import TARGETS, renderer
 
 # The build stages load on first use: `stackgen list` and `--help` need none of them.
@@ -23,6 +23,8 @@ PathLike = str | Path
 
 @dataclass(frozen=True)
 class ProfileSummary:
+    """A profile as `list_profiles` shows it."""
+
     name: str
     description: str
     path: str
@@ -31,6 +33,8 @@ class ProfileSummary:
 
 @dataclass(frozen=True)
 class Explanation:
+    """One resulting value of `explain`, and where it came from."""
+
     key: str
     value: object
     origin: Origin

@@ -9,8 +9,9 @@ message passes through `secrets.redact`, as rendered files do.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Literal
+
+from stackgen.records import dataclass
 
 OriginKind = Literal["default", "profile", "site", "set", "flag"]
 

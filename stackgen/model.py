@@ -2,15 +2,18 @@
 
 Composition builds one `Fleet`; every renderer reads only a `Fleet`. Nothing here knows
 about profiles, site files or output formats, and this module imports nothing from the
-rest of stackgen. All classes are frozen and hold tuples, so a model is hashable,
-comparable and cannot be changed behind a renderer's back.
+rest of stackgen but its dataclass decorator (stackgen.records). All classes are frozen
+and hold tuples, so a model is hashable, comparable and cannot be changed behind a
+renderer's back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
 from urllib.parse import urlsplit
+
+from stackgen.records import dataclass
 
 # The choices here are the only statement of them: the schema and validation read them.
 PullPolicy = Literal["always", "if-not-present", "never"]

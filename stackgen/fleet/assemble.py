@@ -8,7 +8,7 @@ checks the model against what the consumers accept (validate.py) and lints it (l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from stackgen.fleet.merge import finish, fold, merge
 from stackgen.layers.inputs import Site, parse_sets, read_site
 from stackgen.layers.located import Val, from_plain
 from stackgen.layers.profiles import Profile, resolve
+from stackgen.records import dataclass
 
 
 @dataclass(frozen=True)

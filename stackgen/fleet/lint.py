@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stackgen.errors import Finding, Origin
 from stackgen.model import Fleet, Runner
+from stackgen.records import dataclass
 
 if TYPE_CHECKING:
     from stackgen.layers.profiles import Profile

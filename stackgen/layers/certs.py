@@ -24,13 +24,13 @@ import base64
 import datetime as dt
 import ipaddress
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stackgen.errors import Finding, Origin, Problem, UserError
 from stackgen.layers.der import CertFacts, IPAddress, IPNetwork, Unsupported, read_pem
 from stackgen.model import Certificate
+from stackgen.records import dataclass
 from stackgen.resources import display_path
 
 if TYPE_CHECKING:

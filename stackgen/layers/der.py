@@ -16,7 +16,8 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from stackgen.records import dataclass
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

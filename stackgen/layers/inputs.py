@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from stackgen.errors import Origin, Problem, Problems, UserError
 from stackgen.layers.located import Val, from_plain, load_yaml_file, load_yaml_text
 from stackgen.layers.schema import validate
+from stackgen.records import dataclass
 from stackgen.resources import data_dir, display_path
 
 SITE_FILE = "stackgen.yaml"
@@ -16,6 +16,9 @@ SITE_FILE = "stackgen.yaml"
 
 @dataclass(frozen=True)
 class Site:
+    """The site file read: its path, its content with positions, and whether it is the
+    built-in example."""
+
     path: Path
     doc: Val
     builtin: bool

@@ -12,11 +12,12 @@ import datetime as _dt
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
 from stackgen.errors import Origin, Problem, UserError
+from stackgen.records import dataclass
 
 Op = Literal["merge", "reset", "remove"]
 TAGS: dict[str, Op] = {"!reset": "reset", "!remove": "remove"}

@@ -8,17 +8,19 @@ profile with a built-in's name shadows it, as on PATH.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from stackgen.errors import Origin, Problem, Problems, UserError, did_you_mean
 from stackgen.layers.located import Val, load_yaml_file
 from stackgen.layers.waivers import waiver_problems  # waiver keys must name a lint rule
+from stackgen.records import dataclass
 from stackgen.resources import PROFILE_PATH_VAR, data_dir, display_path, profile_path
 
 
 @dataclass(frozen=True)
 class ProfileInfo:
+    """A profile found on the search path, not yet read."""
+
     name: str
     path: Path
     builtin: bool
@@ -30,6 +32,8 @@ class ProfileInfo:
 
 @dataclass(frozen=True)
 class Profile:
+    """A profile read and checked: its settings and what the file says about them."""
+
     info: ProfileInfo
     doc: Val  # the file's content, without description/include/waivers
     description: str

@@ -13,11 +13,11 @@ import json
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from stackgen.output.confine import Root, Unsafe, confine
 from stackgen.output.outdir import PENDING, sha256
+from stackgen.records import dataclass
 
 FILE_MODE, SECRET_MODE, DIR_MODE = 0o644, 0o600, 0o755
 MODES = (FILE_MODE, SECRET_MODE)
@@ -35,6 +35,8 @@ class BadJournal(Exception):
 
 @dataclass(frozen=True)
 class Journal:
+    """What a commit will do, written down first so an interrupted one can be finished."""
+
     write: tuple[str, ...]  # staged under files/, renamed into place in this order
     delete: Mapping[str, str]  # stale path -> sha256 it must still have
     modes: Mapping[str, int]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from stackgen.records import dataclass
 
 NAME_MAX = 255  # bytes per path component on Linux and macOS
 READ_LIMIT = 64 << 20  # no file stackgen wrote is this big; a larger one is not read

@@ -28,12 +28,12 @@ import json
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from stackgen.errors import Origin, Problem
 from stackgen.output.confine import Root, Unsafe, confine
+from stackgen.records import dataclass
 
 MANIFEST = ".stackgen-manifest.json"
 RESERVED = ".stackgen-"  # top-level names stackgen keeps for itself in an output directory

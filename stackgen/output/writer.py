@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from stackgen.errors import Origin, Problem, UserError
 from stackgen.output import commit
 from stackgen.output.confine import NAME_MAX, Root, Unsafe, confine
 from stackgen.output.outdir import MANIFEST, RESERVED, Plan, plan, sha256
+from stackgen.records import dataclass
 
 FLAG = Origin("flag", "-o/--output")
 

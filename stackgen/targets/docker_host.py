@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from stackgen.model import Fleet, Manager
+from stackgen.records import dataclass
 from stackgen.serialize.text import render_template
 from stackgen.serialize.yaml import Literal
 from stackgen.targets.extra_config import config_refs

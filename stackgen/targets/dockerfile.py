@@ -11,12 +11,11 @@ package manager is called, so no `apk` on Ubuntu (seed 000) and no network at bu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from stackgen.checks import runner_image_pin_bad
 from stackgen.checks.runner_keys import EXECUTORS
 from stackgen.errors import Problem, UserError
 from stackgen.model import Fleet
+from stackgen.records import dataclass
 from stackgen.serialize.text import render_template
 from stackgen.targets.docker_host import node_label
 from stackgen.targets.runner_config import ca_bundle_pem, gitlab_ca_path, refuse_executors

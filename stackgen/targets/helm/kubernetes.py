@@ -15,11 +15,12 @@ the runner and key are named in a UserError: nothing is dropped silently.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 from stackgen.errors import Problem, UserError
 from stackgen.model import Fleet, Manager, Node, Runner, Volume
+from stackgen.records import dataclass
 from stackgen.serialize.toml import AoT, MultilineString, Table
 from stackgen.targets.runner_config import CERTS_D, ca_job_targets, data_table, services_aot
 

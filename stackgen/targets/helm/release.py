@@ -5,9 +5,8 @@ Shared by the values file (`__init__`) and the README (`notes`), so both say the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from stackgen.model import Fleet, Manager, Runner
+from stackgen.records import dataclass
 from stackgen.targets.helm.kubernetes import JobSecret, job_secrets
 
 
