@@ -50,6 +50,7 @@ def test_a_valid_build_loads_no_schema_validator(tmp_path: Path) -> None:
     loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                 check=True).stderr.split())
     assert "jsonschema" not in loaded
+    assert "hashlib" not in loaded  # nor OpenSSL: stackgen.digest has SHA-256
 
 
 def test_build_render_round_trip() -> None:

@@ -19,21 +19,24 @@ EVERYWHERE = ("stackgen.records",)
 # module prefix -> what it may import from stackgen (prefixes)
 ALLOWED: dict[str, tuple[str, ...]] = {
     "stackgen.records": ("stackgen.cache",),
+    "stackgen.digest": (),
+    "stackgen.charclass": (),
     "stackgen.model": (),
     "stackgen.secrets": (),
     "stackgen.resources": (),
     "stackgen.bulk": (),
     "stackgen.cache": (),
     "stackgen.errors": ("stackgen.secrets",),
-    "stackgen.checks": ("stackgen.errors", "stackgen.checks"),
-    "stackgen.serialize": ("stackgen.resources", "stackgen.cache", "stackgen.secrets", "stackgen.serialize"),
+    "stackgen.checks": ("stackgen.errors", "stackgen.charclass", "stackgen.checks"),
+    "stackgen.serialize": ("stackgen.resources", "stackgen.cache", "stackgen.secrets", "stackgen.digest",
+                           "stackgen.charclass", "stackgen.serialize"),
     "stackgen.layers": ("stackgen.errors", "stackgen.checks", "stackgen.secrets", "stackgen.resources",
                         "stackgen.cache", "stackgen.model", "stackgen.layers"),
     "stackgen.fleet": ("stackgen.errors", "stackgen.checks", "stackgen.model", "stackgen.layers",
                        "stackgen.fleet", "stackgen.bulk"),
     "stackgen.targets": ("stackgen.model", "stackgen.errors", "stackgen.checks", "stackgen.serialize",
                          "stackgen.targets"),
-    "stackgen.output": ("stackgen.errors", "stackgen.secrets", "stackgen.output"),
+    "stackgen.output": ("stackgen.errors", "stackgen.secrets", "stackgen.digest", "stackgen.output"),
 }
 # third-party modules that only one place may import
 OWNERS = {"click": ("stackgen.cli",), "jsonschema": ("stackgen.layers.schema",),

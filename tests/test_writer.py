@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from stackgen.digest import sha256_hex as sha256
 from stackgen.errors import UserError
 from stackgen.output import commit
-from stackgen.output.outdir import MANIFEST, sha256
+from stackgen.output.outdir import MANIFEST
 from stackgen.output.writer import WriteResult, check_paths, write
 
 OLD = {"stack.yml": "old stack\n", "data/config.toml": "token = \"${T}\"\n"}

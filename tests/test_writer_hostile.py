@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from stackgen.cli import main
+from stackgen.digest import sha256_hex as sha256
 from stackgen.errors import UserError
 from stackgen.output import commit
 from stackgen.output.confine import Root
-from stackgen.output.outdir import MANIFEST, sha256
+from stackgen.output.outdir import MANIFEST
 from stackgen.output.writer import WriteResult, preview, write
 from stackgen.targets import sensitive_files
 from tests.test_writer import tree

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from stackgen.charclass import CharClass
+
 Bad = tuple[str, str | None] | None  # (message, hint) or None when the value is fine
 
 
@@ -19,7 +21,7 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 
 # Every character of the categories below (Cc, Cs, Zl, Zp): one C-speed search clears the
 # text almost every value is.
-_SUSPECT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_SUSPECT = CharClass("\x00-\x1f\x7f", "\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff")
 
 
 def text_bad(text: str, multiline: bool = False) -> Bad:

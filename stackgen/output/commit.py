@@ -15,8 +15,9 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
+from stackgen.digest import sha256_hex
 from stackgen.output.confine import Root, Unsafe, confine
-from stackgen.output.outdir import PENDING, sha256
+from stackgen.output.outdir import PENDING
 from stackgen.records import dataclass
 
 FILE_MODE, SECRET_MODE, DIR_MODE = 0o644, 0o600, 0o755
@@ -208,7 +209,7 @@ def apply(root: Root, journal: Journal) -> list[str]:
     for rel, digest in journal.delete.items():
         try:
             data = root.read(rel)
-            if data is not None and sha256(data) == digest:
+            if data is not None and sha256_hex(data) == digest:
                 os.unlink(out / rel)
                 _prune(root, os.path.dirname(rel))
         except Unsafe as exc:

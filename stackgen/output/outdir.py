@@ -23,7 +23,6 @@ is reported and ignored, never read or shown. This module only reads; writer.py 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -31,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+from stackgen.digest import sha256_hex
 from stackgen.errors import Origin, Problem
 from stackgen.output.confine import Root, Unsafe, confine
 from stackgen.records import dataclass
@@ -42,10 +42,6 @@ FORCE_HINT = ("make the change in a profile or the site file instead (`stackgen 
               "where each value comes from), or pass --force to replace it")
 
 Action = Literal["create", "update", "keep", "delete"]
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -226,7 +222,7 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
         if new is None:  # generated earlier, not any more
             if disk is None:
                 continue  # gone already, or replaced by a link or directory: not ours now
-            edited = sha256(disk) != owned[rel]
+            edited = sha256_hex(disk) != owned[rel]
             why = "edited since stackgen wrote it; this build no longer produces it"
             entries.append(Entry(rel, "delete", disk, None, why if edited else ""))
             if edited:
@@ -250,12 +246,12 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
             why = ""
             if rel not in owned:
                 why = "exists, but stackgen did not write it"
-            elif sha256(disk) != owned[rel]:
+            elif sha256_hex(disk) != owned[rel]:
                 why = "edited by hand since stackgen wrote it"
             entries.append(Entry(rel, "update", disk, new, why))
             if why:
                 conflicts.append(Problem(why, None, where, FORCE_HINT))
-    manifest = Manifest(target, {rel: sha256(data) for rel, data in sorted(files.items())})
+    manifest = Manifest(target, {rel: sha256_hex(data) for rel, data in sorted(files.items())})
     pending = root.dev is not None and os.path.lexists(out_dir / PENDING)
     return Plan(out_dir, target, tuple(entries), manifest, previous, tuple(conflicts),
                 tuple(blocked), pending)

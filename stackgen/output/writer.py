@@ -16,10 +16,11 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from stackgen.digest import sha256_hex
 from stackgen.errors import Origin, Problem, UserError
 from stackgen.output import commit
 from stackgen.output.confine import NAME_MAX, Root, Unsafe, confine
-from stackgen.output.outdir import MANIFEST, RESERVED, Plan, plan, sha256
+from stackgen.output.outdir import MANIFEST, RESERVED, Plan, plan
 from stackgen.records import dataclass
 
 FLAG = Origin("flag", "-o/--output")
@@ -103,7 +104,7 @@ def write(
                     commit.set_mode(root, rel, mode)
                 return WriteResult(out_dir, (), (), unchanged, tuple(notes))
             written = tuple(e.path for e in todo.changes if e.action != "delete")
-            deletes = {e.path: sha256(e.disk) for e in todo.changes
+            deletes = {e.path: sha256_hex(e.disk) for e in todo.changes
                        if e.action == "delete" and e.disk is not None}
             data = {**{rel: data[rel] for rel in written}, MANIFEST: todo.manifest.dumps().encode()}
             journal = commit.Journal((*written, MANIFEST), deletes, modes)

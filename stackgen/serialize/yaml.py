@@ -15,10 +15,10 @@ ruamel's text did not read back as the data:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from stackgen.digest import sha256_hex
 from stackgen.serialize.yaml_scalar import (
     double_quoted,
     float_text,
@@ -70,7 +70,7 @@ def dump(data: Any, header: str = "") -> str:
 
 def content_hash(text: str, length: int = 10) -> str:
     """Short content hash for names of immutable swarm secrets and configs."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
+    return sha256_hex(text.encode("utf-8"))[:length]
 
 
 # ruamel's layout with those settings: a mapping's keys are at its indent; a sequence's `-`

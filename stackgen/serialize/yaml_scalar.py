@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from stackgen.charclass import CharClass
+
 # Text YAML 1.2 would read as something else than a string (ruamel's implicit resolvers).
 # ruamel picks the resolvers by the first character, so e.g. `_1` stays a string although
 # the int pattern matches it: keep that grouping.
@@ -34,26 +36,40 @@ _RESOLVERS: list[tuple[str, str]] = [
 ]
 
 
-def _by_first_char() -> dict[str, re.Pattern[str]]:
+def _by_first_char() -> dict[str, str]:
     groups: dict[str, list[str]] = {}
     for firsts, pattern in _RESOLVERS:
         for ch in firsts:
             groups.setdefault(ch, []).append(pattern)
     # `$` as in ruamel: it also matches before a final line break
-    return {ch: re.compile("^(?:" + "|".join(f"(?:{p})" for p in pats) + ")$", re.X)
-            for ch, pats in groups.items()}
+    return {ch: "^(?:" + "|".join(f"(?:{p})" for p in pats) + ")$" for ch, pats in groups.items()}
 
 
 _IMPLICIT = _by_first_char()
+
+
+_COMPILED: dict[str, re.Pattern[str]] = {}
+
+
+def _resolver(first: str) -> re.Pattern[str] | None:
+    """Compiled when a text first starts with `first` (the number patterns take a few ms)."""
+    pattern = _COMPILED.get(first)
+    if pattern is None and first in _IMPLICIT:
+        pattern = _COMPILED[first] = re.compile(_IMPLICIT[first], re.X)
+    return pattern
+
+
 # not printable for ruamel (so only double quotes can carry it): C0 and C1 controls but LF
 # and NEL, DEL, surrogates, U+FEFF, U+FFFE and U+FFFF. Named, not as the complement of
 # the printable ranges: compiling that class took a tenth of a short build.
-_SPECIAL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff]")
+_SPECIAL = CharClass(r"\x00-\x09\x0b-\x1f\x7f",
+                     r"\x00-\x09\x0b-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff")
 # stackgen's own rule (was `_needs_double_quotes`): NEL, LS and PS would be written raw as
 # line breaks by the other styles, and a literal block cannot carry control characters or
 # non-characters (the other styles quote those anyway)
-_FORCE_DOUBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
-_BREAKS = re.compile(r"[\n\x85\u2028\u2029]")
+_FORCE_DOUBLE = CharClass(r"\x00-\x08\x0b-\x1f\x7f",
+                          r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff")
+_BREAKS = CharClass(r"\n", r"\n\x85\u2028\u2029")
 _LINE_START = re.compile(r"\n(?=[^\n])")
 # a plain scalar cannot start with an indicator
 _BAD_START = frozenset("#,[]{}&*!|>'\"%@`")
@@ -63,7 +79,8 @@ _ESCAPES = {
 }
 # what the double-quoted writer escapes: `"`, `\\`, NEL, LS, PS, U+FEFF and all that is
 # not printable (the complement of printable ASCII and printable unicode)
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]')
+_NEEDS_ESCAPE = CharClass(r'"\\\x00-\x1f\x7f',
+                          r'"\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff')
 _CACHED = 256  # strings up to this length keep their rendering (keys and values repeat)
 
 
@@ -98,7 +115,7 @@ def _plain_ok(text: str) -> bool:
         return False
     if _SPECIAL.search(text) or _BREAKS.search(text):
         return False
-    resolver = _IMPLICIT.get(text[0])
+    resolver = _resolver(text[0])
     return resolver is None or resolver.match(text) is None
 
 
