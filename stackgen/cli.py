@@ -1,7 +1,8 @@
 """The `stackgen` command: a thin layer over the library that prints and exits.
 
 Exit codes: 0 ok, 1 drift found by --check, 2 bad input or usage, 3 internal error (a
-bug: one line asking to report it; the traceback with --debug). Errors are one paragraph
+bug: one line asking to report it; the traceback with --debug), 141 when standard output
+was closed early (`stackgen build ... -o - | head`), as for a command SIGPIPE ends. Errors are one paragraph
 per problem on stderr, every line passed through the secret redaction.
 """
 
@@ -20,6 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 EXIT_DRIFT, EXIT_INPUT, EXIT_BUG = 1, 2, 3
+EXIT_PIPE = 128 + 13  # the shell's status for a command killed by SIGPIPE
 # the cache key under which this run keeps its output (see stackgen.launch), if it may
 _MEMO: tuple[object, ...] | None = None
 
@@ -143,6 +145,14 @@ class _Main(click.Group):
             _fail([f"{message} (see {path} --help)"])
         except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            if _debug(ctx):
+                raise
+            # the reader of stdout is gone: what is still buffered goes nowhere, quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_PIPE)
         except Exception as exc:  # a bug, whatever it is: say so in one line
             from stackgen.errors import UserError
 

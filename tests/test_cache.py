@@ -221,3 +221,28 @@ def test_a_store_killed_at_any_moment_leaves_the_entry_whole_or_absent(tmp_path:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert cache.load(str(where), "k") in (None, ["x" * 1000] * 5000)
+
+
+def test_the_front_door_ends_a_run_as_sys_exit_would(tmp_path: Path) -> None:
+    """launch._exit skips Python's teardown: the status, the output and the exit handlers
+    (which `stackgen()` uses to list the modules) are as click's own exit leaves them."""
+    plain = ("import sys; from stackgen.cli import main; main(sys.argv[1:], prog_name='stackgen')\n")
+    for args in (["build", "preproc", "-t", "swarm", "-o", "-"], ["build", "nosuch", "-t", "swarm"],
+                 ["--version"], ["list"], ["list"], ["build", "--target"]):
+        ours = stackgen(tmp_path / "cache", *args)
+        theirs = subprocess.run([sys.executable, "-c", plain, *args], capture_output=True, text=True,
+                                env={**os.environ, "STACKGEN_CACHE_DIR": "", "PYTHONPATH": str(ROOT)})
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), args
+        assert ours.stderr.splitlines()[:-1] == theirs.stderr.splitlines(), args
+        assert "stackgen.launch" in loaded(ours)
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "stackgen", "build", "preproc", "-t", "swarm", "-o", "-"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "STACKGEN_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # as `| head -c 0` would
+    err = proc.stderr.read()
+    assert proc.wait() == 141, err  # as for a command SIGPIPE ends
+    assert "internal error" not in err and "Traceback" not in err
