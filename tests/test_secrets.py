@@ -195,3 +195,19 @@ def test_one_scan_finds_every_needle_a_substring_search_finds() -> None:
     files = {f"f{i:03d}": "plain text\n" for i in range(300)}
     files["f299"] = "a\n" + SECRETS["pem key"]
     assert [(rel, line) for rel, line, _ in secret_hits(files)] == [("f299", 2)]
+
+
+@pytest.mark.parametrize("needles, sound", [
+    ((("ab",), ("bc",)), False),  # a tail of one starts the other: "abc" holds both
+    ((("abc",), ("b",)), False),  # one holds the other
+    ((("gl",), ("glx",)), False),  # one starts the other
+    ((("ab",), ("ab",)), True),  # the same needle twice
+    ((("ab",), ("cd", "ba")), False),
+    ((("ab",), ("cd", "ef")), True),
+])
+def test_the_one_scan_is_refused_for_needles_that_overlap(
+        needles: tuple[tuple[str, ...], ...], sound: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    import stackgen.secrets as secrets
+
+    monkeypatch.setattr(secrets, "_NEEDLES", needles)
+    assert (secrets._needle_scan.__wrapped__() is not None) is sound
