@@ -6,7 +6,9 @@ with an `exec` of its own: about 1 ms a class, some 40 ms of a build's start for
 classes. This one lets `dataclasses` process the fields (so `fields`, `replace`, `asdict`
 and `is_dataclass` work as before, and the class is a dataclass to every reader), then
 writes the same methods as one source, whose compiled code the cache keeps between runs,
-as Python keeps a module's in a .pyc file.
+as Python keeps a module's in a .pyc file. Code is run from the cache on the terms Python
+runs a .pyc on: stackgen.cache reads only a folder of the user's own that no one else can
+write, and an entry counts only under its whole key (the Python version and the source).
 
 Only what stackgen uses is supported: `frozen` and `slots`, and fields that are plain or
 have a default or a default factory. Anything else is refused when the class is made.
