@@ -11,6 +11,7 @@ click alone takes about four times Python's own start-up.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -38,7 +39,11 @@ def main(prog: str | None = None) -> None:
         if isinstance(text, str):
             sys.stdout.write(text)
             _exit(None)
+    # the cyclic collector would only rescan the modules being loaded
+    gc.disable()
     from stackgen.cli import run
+
+    gc.enable()
 
     try:
         run(args, prog, key)
