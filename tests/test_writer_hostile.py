@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from stackgen.cli import main
 from stackgen.digest import sha256_hex as sha256
@@ -59,6 +61,34 @@ def cli(*args: str) -> tuple[int, str, str]:
 
 
 # --- item 1: manifest paths are confined ------------------------------------------------
+
+
+def _confined_as_pathlib_did(rel: str) -> bool:
+    """The rule before confine used string tests (PurePosixPath), for the property below."""
+    from pathlib import PurePosixPath
+
+    path = PurePosixPath(rel)
+    return not (not rel or path.is_absolute() or str(path) != rel or "\\" in rel or "\x00" in rel
+                or any(part in (".", "..") for part in path.parts)
+                or any(len(os.fsencode(part)) > 255 for part in path.parts))
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "b", ".", "/", "\\", "\x00", "é", "\udc80", "\ud800"]),
+               max_size=12) | st.builds(lambda n, c: c * n, st.integers(60, 260), st.sampled_from("aé")))
+def test_confine_is_the_pathlib_rule_but_for_dot_and_unstorable_names(rel: str) -> None:
+    from stackgen.output.confine import Unsafe, confine
+
+    try:
+        ours = confine(rel) == rel
+    except Unsafe:
+        ours = False
+    try:
+        theirs = _confined_as_pathlib_did(rel)
+    except UnicodeEncodeError:  # the old rule crashed here; the new one refuses
+        assert not ours
+        return
+    # "." named the output directory itself: no file stackgen writes
+    assert ours == theirs or (rel == "." and not ours), rel
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from stackgen.records import dataclass
 
@@ -25,14 +25,19 @@ class Unsafe(ValueError):
 
 
 def confine(rel: object) -> str:
-    """`rel` if it is a plain relative POSIX path, else raise Unsafe."""
+    """`rel` if it is a plain relative POSIX path, else raise Unsafe. (String tests, not
+    pathlib: the writer asks this some ten times per file of a fleet's output.)"""
     if not isinstance(rel, str) or not rel:
         raise Unsafe(f"{rel!r} is not a relative path")
-    path = PurePosixPath(rel)
-    if (path.is_absolute() or str(path) != rel or "\\" in rel or "\x00" in rel
-            or any(part in (".", "..") for part in path.parts)):
+    parts = rel.split("/")
+    # an empty part is a leading, doubled or trailing slash
+    if "\\" in rel or "\x00" in rel or any(part in ("", ".", "..") for part in parts):
         raise Unsafe(f"{rel!r} is not a plain relative path inside the output directory")
-    if any(len(os.fsencode(part)) > NAME_MAX for part in path.parts):
+    try:  # ASCII text is its own bytes
+        sizes = map(len, parts) if rel.isascii() else [len(os.fsencode(part)) for part in parts]
+    except UnicodeEncodeError:  # a lone surrogate, as a planted manifest may hold
+        raise Unsafe(f"{rel[:60]!r} is not a name a file system can hold") from None
+    if any(size > NAME_MAX for size in sizes):
         raise Unsafe(f"{rel[:60]!r}... has a name longer than {NAME_MAX} bytes")
     return rel
 
@@ -58,10 +63,10 @@ class Root:
         if self.dev is None:
             return None
         parts = rel.split("/")
-        current = self.path
+        current = os.fspath(self.path)
         st = None
         for depth, part in enumerate(parts, 1):
-            current = current / part
+            current = f"{current}/{part}"
             try:
                 st = os.lstat(current)
             except (FileNotFoundError, NotADirectoryError):
@@ -81,7 +86,7 @@ class Root:
         st = self.lstat(rel)
         if st is None or not stat.S_ISREG(st.st_mode):
             return None
-        fd = os.open(self.path / rel, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = os.open(f"{os.fspath(self.path)}/{rel}", flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         now = os.fstat(fd)
         if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):  # replaced meanwhile
             os.close(fd)
