@@ -1,27 +1,25 @@
 """The `stackgen` command: a thin layer over the library that prints and exits.
 
-Exit codes: 0 ok, 1 drift found by --check, 2 bad input or usage, 3 internal error (a
-bug: one line asking to report it; the traceback with --debug), 141 when standard output
-was closed early (`stackgen build ... -o - | head`), as for a command SIGPIPE ends. Errors are one paragraph
-per problem on stderr, every line passed through the secret redaction.
+Exit codes and how errors are shown: stackgen.console. `build` itself is
+stackgen.build_command, which the front door may also run without click
+(stackgen.fast_build).
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from stackgen.build_command import note_site
+from stackgen.console import echo, end_with, fail, run_action, warn
 from stackgen.targets import TARGETS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-EXIT_DRIFT, EXIT_INPUT, EXIT_BUG = 1, 2, 3
-EXIT_PIPE = 128 + 13  # the shell's status for a command killed by SIGPIPE
 # the cache key under which this run keeps its output (see stackgen.launch), if it may
 _MEMO: tuple[object, ...] | None = None
 
@@ -42,36 +40,12 @@ def _remember(text: str) -> None:
         store(folder("commands"), _MEMO, text)
 
 
-def _say(kind: str, text: object) -> None:
-    from stackgen.secrets import redact
-
-    click.echo(redact(f"stackgen: {kind}: {text}"), err=True)
-
-
-def _fail(problems: Sequence[object]) -> None:
-    for problem in problems:
-        _say("error", problem)
-    sys.exit(EXIT_INPUT)
-
-
-def _warn(findings: Sequence[object]) -> None:
-    for finding in findings:
-        _say("warning", finding)
-
-
 def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     if value is None:
         return None
     if not value.strip():  # Path("") is ".": an empty -o would build into the working directory
         raise click.BadParameter("the output directory must not be empty", ctx, param)
     return Path(value)  # "-" means standard output, as for helm template and kustomize
-
-
-def _note_site(composition: Any, site: Path | None) -> None:
-    """Say when the built-in example site stands in for a missing ./stackgen.yaml."""
-    if site is None and composition.site.builtin:
-        _say("note", "no -f and no ./stackgen.yaml: using the built-in example site "
-                     "(`stackgen init` writes a commented site file to start from)")
 
 
 def _complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
@@ -142,28 +116,13 @@ class _Main(click.Group):
                 raise
             path = exc.ctx.command_path if exc.ctx else "stackgen"
             message = " ".join(exc.format_message().split())  # click wraps choice lists
-            _fail([f"{message} (see {path} --help)"])
+            fail([f"{message} (see {path} --help)"])
         except (click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except BrokenPipeError:
+        except Exception as exc:  # a refusal, a closed stdout, or a bug: one line each
             if _debug(ctx):
                 raise
-            # the reader of stdout is gone: what is still buffered goes nowhere, quietly
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(EXIT_PIPE)
-        except Exception as exc:  # a bug, whatever it is: say so in one line
-            from stackgen.errors import UserError
-
-            if isinstance(exc, UserError) and not _debug(ctx):
-                _fail(exc.problems)
-            if _debug(ctx):
-                raise
-            _say("internal error", f"{type(exc).__name__}: {exc}")
-            click.echo("stackgen: this is a bug in stackgen; please report it with the command "
-                       "you ran (run it again with --debug to see the traceback)", err=True)
-            sys.exit(EXIT_BUG)
+            end_with(exc)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -181,14 +140,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def _run(ctx: click.Context, action: Callable[[], None]) -> None:
-    from stackgen.errors import UserError
-
-    try:
-        action()
-    except UserError as exc:
-        if ctx.obj.debug:
-            raise
-        _fail(exc.problems)
+    run_action(action, ctx.obj.debug)
 
 
 @main.command()
@@ -215,90 +167,10 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
           sets: tuple[str, ...], profile_dirs: tuple[Path, ...], output: Path | None,
           to_stdout: bool, only: str | None, check: bool, show_diff: bool, force: bool) -> None:
     """Generate the files of TARGET for PROFILES."""
-    to_stdout = to_stdout or str(output) == "-"
+    from stackgen.build_command import build as run_build
 
-    def action() -> None:
-        from stackgen.api import render_composition
-        from stackgen.errors import Origin, Problem, UserError
-        from stackgen.fleet.assemble import assemble
-
-        if to_stdout and (check or show_diff):
-            raise UserError(Problem("--stdout (-o -) cannot be combined with --check or --diff",
-                                    Origin("flag", "--stdout")))
-        if only is not None and not to_stdout:
-            # writing one file would make the output directory's other files look stale
-            raise UserError(Problem("--only prints one file: use it with -o - (or --stdout)",
-                                    Origin("flag", "--only")))
-        composition = assemble(profiles, site, sets, profile_dirs)
-        _note_site(composition, site)
-        _warn(composition.findings)
-        files = render_composition(composition, target)
-        if only is not None:
-            files = _only(files, only)
-        if to_stdout:
-            for rel, text in files.items():
-                if len(files) > 1:
-                    click.echo(f"# --- {rel} ---")
-                click.echo(text, nl=False)
-            return
-        out_dir = output or Path("build") / target
-        if check or show_diff:
-            _drift(out_dir, files, target, check)
-        else:
-            _write(out_dir, files, target, force)
-
-    _run(ctx, action)
-
-
-def _only(files: dict[str, str], only: str) -> dict[str, str]:
-    if only in files:
-        return {only: files[only]}
-    from stackgen.errors import Origin, Problem, UserError, did_you_mean
-
-    raise UserError(Problem(f"this build generates no file {only!r}", Origin("flag", "--only"),
-                            hint=did_you_mean(only, files) or "files: " + ", ".join(files)))
-
-
-def _drift(out_dir: Path, files: dict[str, str], target: str, check: bool) -> None:
-    """--check / --diff: compare the output directory with the build, write nothing."""
-    from stackgen.output.writer import preview
-    from stackgen.secrets import redact
-
-    plan = preview(out_dir, files, target)
-    _warn([p for p in plan.conflicts if not p.key])  # a damaged manifest, another target
-    if plan.pending:
-        _warn([f"{out_dir} holds an interrupted build; the next build completes it"])
-    click.echo(redact(plan.diff()), nl=False)  # the disk side may hold a pasted token
-    if plan.up_to_date:
-        click.echo(f"stackgen: {out_dir} is up to date", err=True)
-        return
-    click.echo(f"stackgen: {out_dir} differs from what stackgen would generate:", err=True)
-    for line in plan.summary():
-        click.echo(redact(f"  {line}"), err=True)
-    if check:
-        click.echo("stackgen: run the same command without --check to update it", err=True)
-        sys.exit(EXIT_DRIFT)
-
-
-def _write(out_dir: Path, files: dict[str, str], target: str, force: bool) -> None:
-    from stackgen.output.outdir import MANIFEST as MANIFEST_NAME
-    from stackgen.output.writer import write
-    from stackgen.targets import sensitive_files
-
-    # `files` come from render_composition, which refused any secret value in them
-    result = write(out_dir, files, target=target, sensitive=sensitive_files(target, files),
-                   force=force)
-    _warn(result.notes)
-    if result.up_to_date:
-        click.echo(f"stackgen: {out_dir} is up to date ({len(result.unchanged)} file(s))", err=True)
-        return
-    parts = [f"wrote {len(result.written)} file(s)" if not result.manifest_rewritten
-             else f"rewrote {MANIFEST_NAME} clean"]
-    if result.removed:
-        parts.append(f"removed {len(result.removed)} stale file(s)")
-    if result.unchanged:
-        parts.append(f"{len(result.unchanged)} unchanged")
-    click.echo(f"stackgen: {', '.join(parts)} in {out_dir}", err=True)
+    _run(ctx, lambda: run_build(profiles, target, site, sets, profile_dirs, output, to_stdout, only,
+                                check, show_diff, force))
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -312,7 +184,7 @@ def _json(data: object) -> None:
 
 
 def _echo_kept(text: str) -> None:
-    click.echo(text, nl=False)
+    echo(text, nl=False)
     _remember(text)
 
 
@@ -372,7 +244,7 @@ def explain(ctx: click.Context, args: tuple[str, ...], site: Path | None, sets: 
                     **({"rule": r.rule} if r.rule else {})} for r in rows])
             return
         for row in rows:
-            click.echo(str(row))
+            echo(str(row))
 
     _run(ctx, action)
 
@@ -391,8 +263,8 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
         from stackgen.fleet.assemble import assemble
 
         composition = assemble(profiles, site, sets, profile_dirs)
-        _note_site(composition, site)
-        _warn(composition.findings)
+        note_site(composition, site)
+        warn(composition.findings)
         refused: dict[str, UserError] = {}
         for target in TARGETS:
             try:
@@ -404,11 +276,11 @@ def validate(ctx: click.Context, profiles: tuple[str, ...], site: Path | None,
                 # the profiles are still valid for the other targets
                 refused[target] = refusal
         if len(refused) == len(TARGETS):
-            _fail([p for error in refused.values() for p in error.problems])
+            fail([p for error in refused.values() for p in error.problems])
         for target, error in refused.items():
-            _warn([f"not for --target {target}: {p}" for p in error.problems])
+            warn([f"not for --target {target}: {p}" for p in error.problems])
         rendered = [t for t in TARGETS if t not in refused]
-        click.echo(f"ok: {' '.join(profiles)} renders for {', '.join(rendered)}")
+        echo(f"ok: {' '.join(profiles)} renders for {', '.join(rendered)}")
 
     _run(ctx, action)
 
@@ -420,7 +292,7 @@ def schema(kind: str) -> None:
     """Print the JSON Schema of profile or site files (for editors and CI)."""
     from stackgen.layers.schema import schema_json
 
-    click.echo(schema_json(kind), nl=False)
+    echo(schema_json(kind), nl=False)
 
 
 @main.command()
@@ -439,8 +311,8 @@ def init(ctx: click.Context, folder: Path) -> None:
         made = create_files(folder, {"stackgen.yaml": text,
                                      "stackgen-site.schema.json": schema_json("site")})
         for path in made:
-            click.echo(f"stackgen: wrote {path}", err=True)
-        click.echo("stackgen: edit stackgen.yaml, then: stackgen build PROFILE... --target T",
+            echo(f"stackgen: wrote {path}", err=True)
+        echo("stackgen: edit stackgen.yaml, then: stackgen build PROFILE... --target T",
                    err=True)
 
     _run(ctx, action)
