@@ -167,10 +167,66 @@ def build(ctx: click.Context, profiles: tuple[str, ...], target: str, site: Path
           sets: tuple[str, ...], profile_dirs: tuple[Path, ...], output: Path | None,
           to_stdout: bool, only: str | None, check: bool, show_diff: bool, force: bool) -> None:
     """Generate the files of TARGET for PROFILES."""
+    from stackgen import fast_build
     from stackgen.build_command import build as run_build
 
+    fast_build.keep(build_spec(ctx))
     _run(ctx, lambda: run_build(profiles, target, site, sets, profile_dirs, output, to_stdout, only,
                                 check, show_diff, force))
+
+
+def build_spec(ctx: click.Context) -> dict[str, object] | None:
+    """`build`'s parameters as stackgen.fast_build reads them, taken from click's objects;
+    None if one is of a kind it does not read."""
+    options: list[dict[str, object]] = []
+    positional: tuple[str | None, bool] | None = None
+    for p in build.params:
+        if isinstance(p, click.Argument):
+            if positional or p.nargs != -1 or not isinstance(p.type, click.types.StringParamType):
+                return None
+            positional = (p.name, p.required)
+            continue
+        if (not isinstance(p, click.Option) or p.secondary_opts or p.nargs != 1 or p.envvar
+                or p.prompt or p.is_eager or not p.expose_value or p.count or p.hidden):
+            return None
+        option: dict[str, object] = {"dest": p.name, "opts": list(p.opts), "flag": p.is_flag,
+                                     "multiple": p.multiple, "required": p.required}
+        kind = p.type
+        if p.is_flag:
+            if not isinstance(kind, click.types.BoolParamType) or p.callback or p.required:
+                return None
+            option["kind"] = "flag"  # that it sets True is asked of click below
+        elif p.callback is _output_path and isinstance(kind, click.types.StringParamType):
+            option["kind"] = "output"
+        elif p.callback is not None:
+            return None
+        elif isinstance(kind, click.Choice) and kind.case_sensitive:
+            option.update(kind="choice", choices=[str(c) for c in kind.choices])
+        elif (isinstance(kind, click.Path) and kind.type is Path and not (
+                kind.exists or kind.resolve_path or kind.allow_dash or kind.writable or kind.executable)):
+            option.update(kind="path", file_okay=kind.file_okay, dir_okay=kind.dir_okay,
+                          readable=kind.readable)
+        elif isinstance(kind, click.types.StringParamType):
+            option["kind"] = "str"
+        else:
+            return None
+        if option["required"] and option["kind"] != "choice":
+            return None
+        options.append(option)
+    if positional is None:
+        return None
+    # what click passes for what is not given, and for a flag given, asked of click itself
+    given = ["x", *(arg for o in options if o["required"]
+                    for arg in (o["opts"][0], o["choices"][0]))]  # type: ignore[index]
+    absent = build.make_context("build", list(given), parent=ctx.parent).params  # click pops
+    flags = [o for o in options if o["flag"]]
+    flagged = build.make_context("build", given + [o["opts"][0] for o in flags],  # type: ignore[index]
+                                 parent=ctx.parent).params
+    if any(flagged[o["dest"]] is not True for o in flags):  # type: ignore[index]
+        return None
+    return {"options": options, "positional": positional,
+            "absent": {k: v for k, v in absent.items() if k != positional[0]
+                       and not any(o["dest"] == k and o["required"] for o in options)}}
 
 
 FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

@@ -4,9 +4,11 @@
 files and a few environment variables decide, and they run in Make targets and shell
 completion setups, where start-up is most of their time. Their output is kept in the cache
 (stackgen.cache) under a key made of everything it depends on, and printed from there while
-that key holds. Every other command, and any miss, goes to the click application in
-stackgen.cli, which also fills the cache. This module imports only builtins: loading
-click alone takes about four times Python's own start-up.
+that key holds. `build`, the command Make targets and hooks run most, is read without click
+when its command line is a plain one (stackgen.fast_build). Every other command, and any
+miss, goes to the click application in stackgen.cli, which also fills the cache. This
+module imports only builtins: loading click alone takes about four times Python's own
+start-up.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ def main(prog: str | None = None) -> None:
         text = cache.load(cache.folder("commands"), key)
         if isinstance(text, str):
             sys.stdout.write(text)
+            _exit(None)
+    if args[:1] == ["build"]:  # its plain forms are read without click (stackgen.fast_build)
+        from stackgen import fast_build
+
+        params = fast_build.parse(args[1:])
+        if params is not None:
+            try:
+                fast_build.run(params)
+            except SystemExit as stop:
+                _exit(stop.code)
             _exit(None)
     # the cyclic collector would only rescan the modules being loaded
     gc.disable()
