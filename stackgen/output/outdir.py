@@ -231,7 +231,7 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
         if mode is None:
             entries.append(Entry(rel, "create", None, new))
         elif disk == new:
-            entries.append(Entry(rel, "keep", disk, new))
+            entries.append(Entry(rel, "keep", new, new))  # one copy: a fleet's output is big
         elif stat.S_ISLNK(mode):
             why = "a symbolic link stackgen did not create"
             entries.append(Entry(rel, "update", None, new, why))
