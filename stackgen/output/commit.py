@@ -124,8 +124,8 @@ def discard(root: Root, name: str) -> None:
 # --- commit and apply -------------------------------------------------------------------
 
 
-def commit(root: Root, data: Mapping[str, bytes], journal: Journal) -> list[str]:
-    """Stage `data` (relative path -> bytes, the manifest included), commit and apply.
+def commit(root: Root, data: Mapping[str, str], journal: Journal) -> list[str]:
+    """Stage `data` (relative path -> text, the manifest included), commit and apply.
     Returns notes about paths that could not be applied."""
     out = root.path
     discard(root, TX)
@@ -135,7 +135,7 @@ def commit(root: Root, data: Mapping[str, bytes], journal: Journal) -> list[str]
         os.mkdir(stage.path, 0o700)
         for rel in journal.write:
             make_dirs(stage, os.path.dirname(rel))
-            write_file(stage.path / rel, data[rel], journal.modes.get(rel, FILE_MODE))
+            write_file(stage.path / rel, data[rel].encode("utf-8"), journal.modes.get(rel, FILE_MODE))
             _checkpoint("stage")
         for directory in sorted({os.path.dirname(rel) for rel in journal.write}, reverse=True):
             fsync_dir(stage.path / directory)

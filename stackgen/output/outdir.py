@@ -108,8 +108,9 @@ class Entry:
 
     path: str
     action: Action
-    disk: bytes | None  # what is there now (None: nothing, or not a regular file)
-    new: bytes | None  # what the build writes (None for delete)
+    disk: bytes | None  # what is there now (None: nothing, not a regular file, or unchanged)
+    new: str | None  # what the build writes (None for delete), encoded where it is compared,
+    # hashed or written: a fleet's output is big, and its text is held anyway
     conflict: str = ""  # why this change would destroy something stackgen does not own
 
     @property
@@ -159,8 +160,9 @@ class Plan:
         return lines
 
 
-def _lines(data: bytes) -> list[str]:
-    lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+def _lines(data: bytes | str) -> list[str]:
+    text = data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n\\ No newline at end of file\n"
     return lines
@@ -191,8 +193,9 @@ def _read(root: Root, rel: str) -> tuple[int | None, bytes | None, str | None]:
         return None, None, _why(exc)
 
 
-def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path | None = None) -> Plan:
-    """Compare `files` (relative path -> bytes) with `out_dir`; reads, never writes.
+def plan(out_dir: Path, files: Mapping[str, str], target: str, display: Path | None = None) -> Plan:
+    """Compare `files` (relative path -> text, written as UTF-8) with `out_dir`; reads,
+    never writes.
 
     Problems name paths under `display` (the directory as the user wrote it)."""
     shown = display if display is not None else out_dir
@@ -209,15 +212,19 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
             hint="give each target its own -o directory, or pass --force",
         ))
     entries: list[Entry] = []
+    digests: dict[str, str] = {}
     for rel in sorted(set(files) | set(owned)):
-        new = files.get(rel)
+        text = files.get(rel)
+        new = None if text is None else text.encode("utf-8")  # byte-exact: "\n" stays "\n"
+        if new is not None:
+            digests[rel] = sha256_hex(new)
         where = (shown / rel).as_posix()
         mode, disk, error = _read(root, rel)
         if error:
             if new is None:
                 continue  # a stale file behind a link or on a mount is not ours to delete
             blocked.append(Problem(error, None, where))
-            entries.append(Entry(rel, "create", None, new, "blocked"))
+            entries.append(Entry(rel, "create", None, text, "blocked"))
             continue
         if new is None:  # generated earlier, not any more
             if disk is None:
@@ -229,29 +236,29 @@ def plan(out_dir: Path, files: Mapping[str, bytes], target: str, display: Path |
                 conflicts.append(Problem(why, None, where, FORCE_HINT))
             continue
         if mode is None:
-            entries.append(Entry(rel, "create", None, new))
+            entries.append(Entry(rel, "create", None, text))
         elif disk == new:
-            entries.append(Entry(rel, "keep", new, new))  # one copy: a fleet's output is big
+            entries.append(Entry(rel, "keep", None, text))  # the disk's copy is this text
         elif stat.S_ISLNK(mode):
             why = "a symbolic link stackgen did not create"
-            entries.append(Entry(rel, "update", None, new, why))
+            entries.append(Entry(rel, "update", None, text, why))
             conflicts.append(Problem(f"is {why}", None, where, FORCE_HINT))
         elif not stat.S_ISREG(mode):
-            entries.append(Entry(rel, "update", None, new, "blocked"))
+            entries.append(Entry(rel, "update", None, text, "blocked"))
             blocked.append(Problem("is a directory or special file where a generated file "
                                    "belongs; move it away", None, where))
         elif disk is None:
-            entries.append(Entry(rel, "update", None, new, "unreadable"))
+            entries.append(Entry(rel, "update", None, text, "unreadable"))
         else:
             why = ""
             if rel not in owned:
                 why = "exists, but stackgen did not write it"
             elif sha256_hex(disk) != owned[rel]:
                 why = "edited by hand since stackgen wrote it"
-            entries.append(Entry(rel, "update", disk, new, why))
+            entries.append(Entry(rel, "update", disk, text, why))
             if why:
                 conflicts.append(Problem(why, None, where, FORCE_HINT))
-    manifest = Manifest(target, {rel: sha256_hex(data) for rel, data in sorted(files.items())})
+    manifest = Manifest(target, dict(sorted(digests.items())))
     pending = root.dev is not None and os.path.lexists(out_dir / PENDING)
     return Plan(out_dir, target, tuple(entries), manifest, previous, tuple(conflicts),
                 tuple(blocked), pending)

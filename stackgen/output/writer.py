@@ -63,7 +63,7 @@ def preview(out_dir: Path, files: Mapping[str, str], target: str) -> Plan:
     check_paths(files)
     _check_output(out_dir)
     try:
-        return plan(out_dir, _encode(files), target)
+        return plan(out_dir, files, target)
     except OSError as exc:
         raise UserError(Problem(f"cannot read {exc.filename or out_dir}: {exc.strerror}", FLAG)) from None
 
@@ -81,8 +81,7 @@ def write(
     `sensitive` names the files to write 0600 (`targets.sensitive_files`). The files were
     checked for secret values by `api.render`/`api.write`, which callers go through."""
     check_paths(files)
-    data = _encode(files)
-    modes = {rel: commit.SECRET_MODE if rel in sensitive else commit.FILE_MODE for rel in data}
+    modes = {rel: commit.SECRET_MODE if rel in sensitive else commit.FILE_MODE for rel in files}
     try:
         root = _prepare(out_dir)
         with _locked(root.path):
@@ -94,7 +93,7 @@ def write(
                     hint="it may have been planted (a commit or an archive); pass --force "
                          f"to discard it, or delete {out_dir / commit.COMMIT}",
                 )) from None
-            todo = plan(root.path, data, target, display=out_dir)
+            todo = plan(root.path, files, target, display=out_dir)
             problems = list(todo.blocked) + ([] if force else list(todo.conflicts))
             if problems:
                 raise UserError(problems)
@@ -106,7 +105,7 @@ def write(
             written = tuple(e.path for e in todo.changes if e.action != "delete")
             deletes = {e.path: sha256_hex(e.disk) for e in todo.changes
                        if e.action == "delete" and e.disk is not None}
-            data = {**{rel: data[rel] for rel in written}, MANIFEST: todo.manifest.dumps().encode()}
+            data = {**{rel: files[rel] for rel in written}, MANIFEST: todo.manifest.dumps()}
             journal = commit.Journal((*written, MANIFEST), deletes, modes)
             notes += commit.commit(root, data, journal)
             return WriteResult(out_dir, written, tuple(deletes), unchanged, tuple(notes),
@@ -115,11 +114,6 @@ def write(
         where = getattr(exc, "filename", None) or out_dir
         why = getattr(exc, "strerror", None) or str(exc)
         raise UserError(Problem(f"cannot write {where}: {why}", FLAG)) from None
-
-
-def _encode(files: Mapping[str, str]) -> dict[str, bytes]:
-    # byte-exact: UTF-8, and "\n" stays "\n" on every platform
-    return {rel: text.encode("utf-8") for rel, text in files.items()}
 
 
 def _check_output(out_dir: Path) -> None:
