@@ -67,3 +67,18 @@ def test_small_layers_and_caches_off_keep_nothing(counted: list[str], tmp_path: 
         assert schema.validate(big_layer(), "profile", "big.yaml") == []
     assert counted == ["profile"] * 4
     assert not (tmp_path / "verdicts").exists() or not any((tmp_path / "verdicts").iterdir())
+
+
+def test_equal_data_has_one_entry_however_its_strings_are_shared(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import marshal
+
+    from stackgen.layers.verdicts import _entry
+
+    monkeypatch.setenv("STACKGEN_CACHE_DIR", str(tmp_path))
+    data = big_layer().plain()
+    shared = {"runners": {name: {**r, "image": data["runners"]["r0000"]["image"]}
+                          for name, r in data["runners"].items()}}
+    entry = _entry(data, "profile")
+    assert entry is not None
+    assert entry == _entry(shared, "profile") == _entry(marshal.loads(marshal.dumps(data)), "profile")
