@@ -45,7 +45,7 @@ def readme(release: Release, pod: JobPod, ca_file: str, chart: str, version: str
         certs_key=release.certs_key,
         cache_secret=release.cache_secret,
         cache_keys=release.cache_keys,
-        job_secrets=release.job_secrets,
+        job_secrets=pod.secrets,
         registry=release.fleet.registry,
         session_server=manager.session_server,
         chart=chart,
