@@ -68,7 +68,8 @@ class Table:
         if key in self._values:
             raise DuplicateKey(f"key {key!r} is already in the table")
         if not isinstance(value, (str, int, float)):  # bool is an int
-            value = _convert(value)
+            if not isinstance(value, (Table, AoT)):  # (those need no converting)
+                value = _convert(value)
             if isinstance(value, (Table, AoT)):
                 if self._plain or self._nested:
                     if isinstance(value, Table):

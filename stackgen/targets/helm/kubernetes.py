@@ -14,6 +14,7 @@ the runner and key are named in a UserError: nothing is dropped silently.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import field
 from typing import Any, Literal
@@ -255,6 +256,11 @@ def _build_patch(runner: Runner, profiles: dict[str, Any]) -> dict[str, Any] | N
     return {"containers": [container]} if len(container) > 1 else None
 
 
+@functools.lru_cache(maxsize=1024)  # every runner mounts the same few paths
+def _slug(prefix: str, path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{prefix}-{path}".lower()).strip("-")[:56].rstrip("-")
+
+
 class _Names:
     """Volume names, unique in the pod and valid DNS labels."""
 
@@ -262,7 +268,7 @@ class _Names:
         self.used: set[str] = set()
 
     def slug(self, prefix: str, path: str) -> str:
-        base = re.sub(r"[^a-z0-9]+", "-", f"{prefix}-{path}".lower()).strip("-")[:56].rstrip("-")
+        base = _slug(prefix, path)
         name, n = base, 2
         while name in self.used:
             name, n = f"{base}-{n}", n + 1
