@@ -31,7 +31,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "stackgen.serialize": ("stackgen.resources", "stackgen.cache", "stackgen.secrets", "stackgen.digest",
                            "stackgen.charclass", "stackgen.serialize"),
     "stackgen.layers": ("stackgen.errors", "stackgen.checks", "stackgen.secrets", "stackgen.resources",
-                        "stackgen.cache", "stackgen.model", "stackgen.layers"),
+                        "stackgen.cache", "stackgen.digest", "stackgen.model", "stackgen.layers"),
     "stackgen.fleet": ("stackgen.errors", "stackgen.checks", "stackgen.model", "stackgen.layers",
                        "stackgen.fleet", "stackgen.bulk"),
     "stackgen.targets": ("stackgen.model", "stackgen.errors", "stackgen.checks", "stackgen.serialize",

@@ -184,30 +184,66 @@ def test_a_token_prefix_counts_only_at_a_word_start(text: str, found: bool) -> N
 
 
 def test_one_scan_finds_every_needle_a_substring_search_finds() -> None:
-    from stackgen.secrets import _NEEDLES, _needle_scan, secret_hits
+    from stackgen.secrets import _NEEDLES, _needle_scans, secret_hits
 
-    scan = _needle_scan()
-    assert scan is not None  # no two needles overlap: findall cannot skip one
+    scans = _needle_scans()
     words = [n for needles in _NEEDLES for n in needles]
+    assert sorted(w for group, _ in scans for w in group) == sorted(set(words))
+    assert any(scan is not None for _, scan in scans)  # the g... needles share one pass
     text = "x".join(words) + "".join(SECRETS.values()) + "glrt-glrtr-@@ghp_github_pat_"
-    assert set(scan.findall(text)) == {w for w in words if w in text}
+    for group, scan in scans:
+        if scan is not None:
+            assert set(scan.findall(text)) == {w for w in group if w in text}
     # a secret in the 300th file is still found: the scan covers every chunk
     files = {f"f{i:03d}": "plain text\n" for i in range(300)}
     files["f299"] = "a\n" + SECRETS["pem key"]
     assert [(rel, line) for rel, line, _ in secret_hits(files)] == [("f299", 2)]
 
 
-@pytest.mark.parametrize("needles, sound", [
-    ((("ab",), ("bc",)), False),  # a tail of one starts the other: "abc" holds both
-    ((("abc",), ("b",)), False),  # one holds the other
-    ((("gl",), ("glx",)), False),  # one starts the other
-    ((("ab",), ("ab",)), True),  # the same needle twice
-    ((("ab",), ("cd", "ba")), False),
-    ((("ab",), ("cd", "ef")), True),
+@pytest.mark.parametrize("words, overlap", [
+    (["ab", "bc"], True),  # a tail of one starts the other: "abc" holds both
+    (["abc", "b"], True),  # one holds the other
+    (["gl", "glx"], True),  # one starts the other
+    (["ab", "ab"], False),  # the same needle twice
+    (["ab", "cd", "ba"], True),
+    (["ab", "cd", "ef"], False),
 ])
-def test_the_one_scan_is_refused_for_needles_that_overlap(
-        needles: tuple[tuple[str, ...], ...], sound: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_needles_that_overlap_are_not_looked_for_in_one_pass(
+        words: list[str], overlap: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     import stackgen.secrets as secrets
 
-    monkeypatch.setattr(secrets, "_NEEDLES", needles)
-    assert (secrets._needle_scan.__wrapped__() is not None) is sound
+    assert secrets._overlap(words) is overlap
+    # a group (needles of one first character) that would overlap is searched needle by needle
+    monkeypatch.setattr(secrets, "_NEEDLES", (("gab",), ("gabc", "gx")))
+    assert secrets._needle_scans.__wrapped__() == ((("gab",), None), (("gabc",), None), (("gx",), None))
+
+
+def test_the_guard_finds_what_a_search_of_each_whole_file_finds() -> None:
+    """secret_hits searches only the lines holding a needle: the same hits, in the same
+    order, as every pattern searched over every whole file."""
+    import random
+
+    from stackgen.secrets import SECRET_PATTERNS, secret_hits
+
+    rng = random.Random(7)
+    pieces = [*SECRETS.values(), *NOT_SECRETS, "\n", "\n\n", " ", "@", "glrt-", "x" * 30,
+              "https://", "a:b", "\r\n", "\u2028", "ghp_", "PRIVATE KEY-----", "$$@"]
+    files = {f"f{i:02d}": "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12)))
+             for i in range(300)}
+    files["g"] = SECRETS["url password"]  # no line feed at all
+    expected = [
+        (rel, text.count("\n", 0, m.start()) + 1, kind)
+        for rel, text in sorted(files.items())
+        for kind, source in SECRET_PATTERNS
+        for m in re.finditer(source, text)
+    ]
+    assert expected and list(secret_hits(files)) == expected
+
+
+def test_no_pattern_matches_across_a_line_feed() -> None:
+    # secret_hits relies on it: a match lies within one line that holds its needle
+    for value in SECRETS.values():
+        for i in range(1, len(value)):
+            broken = value[:i] + "\n" + value[i:]
+            assert all("\n" not in m.group() for _, rx in SECRET_PATTERNS
+                       for m in re.finditer(rx, broken))

@@ -15,6 +15,7 @@ rejected here with the reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass
@@ -101,7 +102,8 @@ def _collect(obj: Any, key: str, out: list[tuple[str, str]], skip: frozenset[int
                 _collect(value, f"{key}.{name}", out, skip)
         else:
             for i, item in enumerate(obj):
-                _collect(item, _item_key(item, key, i), out, skip)
+                if id(item) not in skip:  # (before its key is made)
+                    _collect(item, _item_key(item, key, i), out, skip)
 
 
 def _printable(obj: Any) -> bool:
@@ -130,7 +132,7 @@ def _strings(obj: Any, out: list[str]) -> list[str]:
     for value in items:
         if type(value) is str:
             out.append(value)
-        elif value is not None and not isinstance(value, (bool, int)):
+        elif value and not isinstance(value, (bool, int)):  # (an empty tuple holds no text)
             _strings(value, out)
     return out
 
@@ -276,12 +278,17 @@ def _manager(check: _Checker, mgr: m.Manager) -> None:
 
 
 def _runner(check: _Checker, r: m.Runner) -> None:
+    # a key is named only for a value found bad: making one for every value of every
+    # runner was most of the time these checks took
     key = f"runners.{r.name}"
     check(key, name_bad(r.name))
     for i, tag in enumerate(r.tags):
-        check(f"{key}.tags[{i}]", tag_bad(tag))
-    check(f"{key}.token.env", env_name_bad(r.token.env))
-    check(f"{key}.image", image_bad(r.image))
+        if bad := _tag_bad(tag):
+            check(f"{key}.tags[{i}]", bad)
+    if bad := _env_name_bad(r.token.env):
+        check(f"{key}.token.env", bad)
+    if bad := _image_bad(r.image):
+        check(f"{key}.image", bad)
     if r.helper_image is not None:
         check(f"{key}.helper_image", image_bad(r.helper_image))
     for i, dev in enumerate(r.devices):
@@ -292,29 +299,45 @@ def _runner(check: _Checker, r: m.Runner) -> None:
         check(f"{key}.cap_add[{i}]", capability_bad(cap))
     _volumes(check, key, r.volumes)
     for i, svc in enumerate(r.services):
-        check(f"{key}.services[{i}].name", image_bad(svc.name))
-        if svc.alias is not None:
-            check(f"{key}.services[{i}].alias", alias_bad(svc.alias))
+        if bad := _image_bad(svc.name):
+            check(f"{key}.services[{i}].name", bad)
+        if svc.alias is not None and (bad := alias_bad(svc.alias)):
+            check(f"{key}.services[{i}].alias", bad)
     for i, policy in enumerate(r.pull_policy):
-        check.choice(f"{key}.pull_policy[{i}]", policy, PULL_POLICIES)
+        if policy not in PULL_POLICIES:
+            check.choice(f"{key}.pull_policy[{i}]", policy, PULL_POLICIES)
     for name, _ in r.environment:
-        check(f"{key}.environment.{name}", env_name_bad(name))
-    check.number(f"{key}.shm_size", r.shm_size, 0)
-    check.number(f"{key}.limit", r.limit, 0)
+        if bad := _env_name_bad(name):
+            check(f"{key}.environment.{name}", bad)
+    if type(r.shm_size) is not int or not 0 <= r.shm_size <= INT64_MAX:
+        check.number(f"{key}.shm_size", r.shm_size, 0)
+    if type(r.limit) is not int or not 0 <= r.limit <= INT64_MAX:
+        check.number(f"{key}.limit", r.limit, 0)
     if r.ca_job_path is not None:
         check(f"{key}.ca_job_path", path_bad(r.ca_job_path))
     for name, path in r.data:
-        check(f"data.{name}", name_bad(name) or path_bad(path))
+        if bad := name_bad(name) or _path_bad(path):
+            check(f"data.{name}", bad)
     _kubernetes(check, f"{key}.kubernetes", r.kubernetes)
+
+
+# The checkers are pure, and a fleet repeats most values (images, tags, paths, variable
+# names): each is checked once per process.
+_tag_bad = functools.lru_cache(maxsize=1024)(tag_bad)
+_env_name_bad = functools.lru_cache(maxsize=1024)(env_name_bad)
+_image_bad = functools.lru_cache(maxsize=1024)(image_bad)
+_path_bad = functools.lru_cache(maxsize=1024)(path_bad)
+_volume_source_bad = functools.lru_cache(maxsize=1024)(volume_source_bad)
+_target_key = functools.lru_cache(maxsize=1024)(volume_target_key)
 
 
 def _volumes(check: _Checker, key: str, volumes: tuple[m.Volume, ...]) -> None:
     seen: dict[str, str] = {}
     for i, vol in enumerate(volumes):
         where = f"{key}.volumes[{i}]"
-        check(where, path_bad(vol.target) or (
-            volume_source_bad(vol.source) if vol.source is not None else None))
-        dest = volume_target_key(vol.target)
+        check(where, _path_bad(vol.target) or (
+            _volume_source_bad(vol.source) if vol.source is not None else None))
+        dest = _target_key(vol.target)
         if dest == "/":
             check(where, ("a volume cannot be mounted at /", None))
         elif dest in seen:
@@ -324,6 +347,7 @@ def _volumes(check: _Checker, key: str, volumes: tuple[m.Volume, ...]) -> None:
                           "destinations", "drop one with !remove, or mount at another path"))
         seen.setdefault(dest, where)
 
+
 def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
     for field_name in ("namespace", "manager_namespace"):
         value = getattr(kube, field_name)
@@ -331,8 +355,9 @@ def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
             check(f"{key}.{field_name}", (f"{value!r} is not a Kubernetes namespace name", None))
     for name, value in kube.node_selector:
         check(f"{key}.node_selector.{name}", label_key_bad(name) or label_value_bad(value))
-    check.choice(f"{key}.fuse", kube.fuse, FUSE_MODES)
-    if "/" not in kube.fuse_resource or label_key_bad(kube.fuse_resource):
+    if kube.fuse not in FUSE_MODES:
+        check.choice(f"{key}.fuse", kube.fuse, FUSE_MODES)
+    if "/" not in kube.fuse_resource or _label_key_bad(kube.fuse_resource):
         check(f"{key}.fuse_resource", (f"{kube.fuse_resource!r} is not an extended resource "
                                         "name (domain/name)", None))
     for i, toleration in enumerate(kube.tolerations):
@@ -346,6 +371,9 @@ def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
         check(f"{key}.image_pull_secrets[{i}]", k8s_name_bad(name))
     for name, claim in kube.data_claims:
         check(f"{key}.data_claims.{name}", k8s_name_bad(claim))
+
+
+_label_key_bad = functools.lru_cache(maxsize=256)(label_key_bad)
 
 
 def locator(tree: Val, runners: dict[str, Val]) -> Where:

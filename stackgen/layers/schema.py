@@ -391,12 +391,17 @@ def _format_checker() -> Any:
 
 def validate(doc: Val, kind: str, display: str) -> list[Problem]:
     """Validate one layer; every problem carries the position of the offending key."""
+    from stackgen.layers.verdicts import checked  # a big layer that passed once passes again
+
+    return checked(data := doc.plain(), kind, lambda: _problems(doc, data, kind))
+
+
+def _problems(doc: Val, data: Any, kind: str) -> list[Problem]:
     from stackgen.layers.secret_scan import scan_layer
 
     secrets = scan_layer(doc)
     if secrets:  # refused first, so no message below can echo a pasted token
         return secrets
-    data = doc.plain()
     problems: list[Problem] = []
     if not _check(kind)(data):  # jsonschema runs (for its messages) only on a no
         problems = _schema_problems(doc, data, kind)

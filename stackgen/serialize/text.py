@@ -46,6 +46,12 @@ def render_template(name: str, **context: Any) -> str:
     return text
 
 
+def render_each(name: str, /, **context: Any) -> str:
+    """`render_template` for a text that differs for every runner (the Helm README): an
+    entry kept for each would be read back once per build, for more than rendering costs."""
+    return _template(name).render(**context)
+
+
 class _NotPlain(Exception):
     pass
 
@@ -121,6 +127,8 @@ def _environment() -> Environment:
     # `{{ path | sh }}` in shell snippets people copy: a path with a space or ; stays one word
     env.filters["sh"] = shlex.quote
     env.filters["tick"] = lambda text: f"`{text}`"  # Markdown code span
+    # `map("tick") | join(", ")` in one Python call: Jinja's map and join cost more than this
+    env.filters["ticks"] = lambda items: ", ".join(f"`{text}`" for text in items)
     return env
 
 

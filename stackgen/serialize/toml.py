@@ -68,7 +68,8 @@ class Table:
         if key in self._values:
             raise DuplicateKey(f"key {key!r} is already in the table")
         if not isinstance(value, (str, int, float)):  # bool is an int
-            value = _convert(value)
+            if not isinstance(value, (Table, AoT)):  # (those need no converting)
+                value = _convert(value)
             if isinstance(value, (Table, AoT)):
                 if self._plain or self._nested:
                     if isinstance(value, Table):
@@ -186,7 +187,7 @@ def _body(table: Table, name: str, out: list[str]) -> None:
         if key is None:
             out.append(f"{value}\n")
         else:
-            text = _basic(value) if type(value) is str else _value(value)
+            text = _string(value) if type(value) is str else _value(value)
             out.append(f"{_key(key)} = {text}\n")
     for key, value in table._nested:
         if key is None:
@@ -196,7 +197,8 @@ def _body(table: Table, name: str, out: list[str]) -> None:
         if isinstance(value, Table):
             if value._emits_header():
                 out.append(f"\n[{path}]\n" if value.blank else f"[{path}]\n")
-                _empty_arrays(value, "", out)
+                if value._nested:  # (only they can hold an empty array of tables)
+                    _empty_arrays(value, "", out)
             elif value.blank:
                 out.append("\n")
             _body(value, path, out)
@@ -204,7 +206,8 @@ def _body(table: Table, name: str, out: list[str]) -> None:
             assert isinstance(value, AoT)
             for entry in value.tables:
                 out.append(f"\n[[{path}]]\n" if entry.blank else f"[[{path}]]\n")
-                _empty_arrays(entry, "", out)
+                if entry._nested:
+                    _empty_arrays(entry, "", out)
                 _body(entry, path, out)
 
 
@@ -225,6 +228,15 @@ def _basic(text: str) -> str:
     return f'"{text.translate(_ESCAPES)}"' if _NEEDS_ESCAPE.search(text) else f'"{text}"'
 
 
+_basic_kept = functools.lru_cache(maxsize=4096)(_basic)
+
+
+def _string(text: str) -> str:
+    """A plain str as a basic string: a fleet repeats most values (images, paths, names
+    of the executor and its settings), so short ones keep their text."""
+    return _basic_kept(text) if len(text) <= 256 else _basic(text)
+
+
 def _multiline(text: str) -> str:
     body = text.translate(_MULTILINE_ESCAPES).replace('"""', '""\\"')
     # the parser drops a newline right after the opening quotes: write one more
@@ -233,7 +245,7 @@ def _multiline(text: str) -> str:
 
 def _value(value: object, separator: str = ", ") -> str:
     if type(value) is str:  # the common case first
-        return _basic(value)
+        return _string(value)
     if isinstance(value, str):
         return _multiline(value) if isinstance(value, MultilineString) else _basic(value)
     if isinstance(value, bool):

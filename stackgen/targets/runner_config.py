@@ -86,13 +86,19 @@ def docker_volumes(fleet: Fleet, runner: Runner) -> list[str]:
     return specs
 
 
-def _table(items: dict[str, Any]) -> Table:
-    """A table of the set values, in the given order (None and empty lists are left out)."""
-    table = Table()
+def _table(items: dict[str, Any], table: Table | None = None) -> Table:
+    """A table of the set values, in the given order (None and empty lists are left out);
+    `table`: add them to this one instead."""
+    table = Table() if table is None else table
     for key, value in items.items():
-        if value is None or value == [] or value == ():
+        if value is None:
             continue
-        table.add(key, list(value) if isinstance(value, tuple) else value)
+        if isinstance(value, (list, tuple)):
+            if not value:
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+        table.add(key, value)
     return table
 
 
@@ -116,9 +122,9 @@ def _docker_table(fleet: Fleet, runner: Runner) -> Table:
     return table
 
 
-def data_table(items: dict[str, Any]) -> Table:
+def data_table(items: dict[str, Any], table: Table | None = None) -> Table:
     """A table of the set values, in order: for executor tables built outside this module."""
-    return _table(items)
+    return _table(items, table)
 
 
 def services_aot(runner: Runner) -> AoT:

@@ -11,6 +11,7 @@ templates (configmap, deployment, role): see the comments at each key.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -151,6 +152,7 @@ def values_yaml(release: Release, pod: JobPod) -> str:
     return dump(values(release, pod), HEADER.format(name=release.name, chart=CHART))
 
 
+@functools.lru_cache(maxsize=64)  # one per manager, asked once per release
 def duration_seconds(text: str) -> int:
     """Whole seconds (rounded up) of a Go duration such as `1h` or `1m30s`."""
     nanoseconds = duration_ns(text)

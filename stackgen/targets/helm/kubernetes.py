@@ -14,6 +14,7 @@ the runner and key are named in a UserError: nothing is dropped silently.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import field
 from typing import Any, Literal
@@ -53,6 +54,7 @@ class JobPod:
     privileged: bool = False
     host_paths: list[str] = field(default_factory=list)  # node paths the jobs mount
     claims: list[str] = field(default_factory=list)  # PVCs that must exist in the job namespace
+    secrets: list[JobSecret] = field(default_factory=list)  # job_secrets(), made once
 
 
 def job_secrets(fleet: Fleet, runner: Runner) -> list[JobSecret]:
@@ -118,7 +120,8 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
     privileged = runner.privileged or fuse_privileged
     _check_devices(runner, problems)
     build_context, profiles = _security(runner, privileged, problems)
-    volumes = _volumes(fleet, runner, problems)
+    secrets = job_secrets(fleet, runner)
+    volumes = _volumes(fleet, runner, secrets, problems)
     if kube.docker_config_secret and not kube.docker_config_path:
         problems.append(
             Problem(
@@ -132,16 +135,15 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
     table = data_table({"namespace": kube.namespace, "image": runner.image})
     if fuse_privileged:
         table.comment("privileged: Apptainer needs /dev/fuse (kubernetes.fuse: privileged)")
-    table.update(
-        data_table(
-            {
-                "privileged": privileged,
-                "helper_image": runner.helper_image,
-                "pull_policy": runner.pull_policy,
-                "image_pull_secrets": kube.image_pull_secrets,
-                "cap_add": runner.cap_add,
-            }
-        )
+    data_table(
+        {
+            "privileged": privileged,
+            "helper_image": runner.helper_image,
+            "pull_policy": runner.pull_policy,
+            "image_pull_secrets": kube.image_pull_secrets,
+            "cap_add": runner.cap_add,
+        },
+        table,
     )
     selector = job_node_selector(manager, runner)
     if selector:
@@ -166,6 +168,7 @@ def job_pod(fleet: Fleet, manager: Manager, runner: Runner) -> JobPod:
         privileged=privileged,
         host_paths=[v["host_path"] for v in volumes.get("host_path", [])],
         claims=[v["name"] for v in volumes.get("pvc", [])],
+        secrets=secrets,
     )
     patch = _build_patch(runner, profiles)
     if patch:
@@ -253,6 +256,11 @@ def _build_patch(runner: Runner, profiles: dict[str, Any]) -> dict[str, Any] | N
     return {"containers": [container]} if len(container) > 1 else None
 
 
+@functools.lru_cache(maxsize=1024)  # every runner mounts the same few paths
+def _slug(prefix: str, path: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", f"{prefix}-{path}".lower()).strip("-")[:56].rstrip("-")
+
+
 class _Names:
     """Volume names, unique in the pod and valid DNS labels."""
 
@@ -260,7 +268,7 @@ class _Names:
         self.used: set[str] = set()
 
     def slug(self, prefix: str, path: str) -> str:
-        base = re.sub(r"[^a-z0-9]+", "-", f"{prefix}-{path}".lower()).strip("-")[:56].rstrip("-")
+        base = _slug(prefix, path)
         name, n = base, 2
         while name in self.used:
             name, n = f"{base}-{n}", n + 1
@@ -275,7 +283,8 @@ class _Names:
         return True
 
 
-def _volumes(fleet: Fleet, runner: Runner, problems: list[Problem]) -> dict[str, list[dict[str, Any]]]:
+def _volumes(fleet: Fleet, runner: Runner, secrets: list[JobSecret],
+             problems: list[Problem]) -> dict[str, list[dict[str, Any]]]:
     """`[runners.kubernetes.volumes]` entries by kind (kinds without entries left out)."""
     out: dict[str, list[dict[str, Any]]] = {"host_path": [], "pvc": [], "secret": [], "empty_dir": []}
     names = _Names()
@@ -324,7 +333,7 @@ def _volumes(fleet: Fleet, runner: Runner, problems: list[Problem]) -> dict[str,
                 "size_limit": str(runner.shm_size),
             }
         )
-    for secret in job_secrets(fleet, runner):
+    for secret in secrets:
         if not names.claim(secret.name):
             problems.append(
                 Problem(
