@@ -115,7 +115,7 @@ def _check_runner_names(tree: Val, defined: list[str], problems: Problems) -> No
         if name in ours:
             continue
         for _, node in _leaves(val):
-            if node.origin.kind == "set":
+            if node.src.kind == "set":
                 problems.add(
                     f"no runner {name!r} in this build",
                     node.origin,

@@ -66,7 +66,7 @@ def _strip(val: Val) -> Val:
                 out[key] = new
         if out is None and val.op == "merge":
             return val
-        return Val(value if out is None else out, val.origin)
+        return Val(value if out is None else out, val.src, val.at)
     if isinstance(value, list):
         items: list[Val] | None = None
         for i, child in enumerate(value):
@@ -78,12 +78,12 @@ def _strip(val: Val) -> Val:
                 items[i] = new
         if items is None and val.op == "merge":
             return val
-        return Val(value if items is None else items, val.origin)
-    return val if val.op == "merge" else Val(value, val.origin)
+        return Val(value if items is None else items, val.src, val.at)
+    return val if val.op == "merge" else Val(value, val.src, val.at)
 
 
 def _marker(item: Val) -> Val:
-    return Val(item.value, item.origin, "remove")
+    return Val(item.value, item.src, item.at, "remove")
 
 
 def finish(val: Val) -> Val:
@@ -96,12 +96,12 @@ def finish(val: Val) -> Val:
             if isinstance(child.value, _NESTED) and (new := finish(child)) is not child:
                 out = dict(value) if out is None else out
                 out[key] = new
-        return val if out is None else Val(out, val.origin, val.op)
+        return val if out is None else Val(out, val.src, val.at, val.op)
     if isinstance(value, list):
         kept = [finish(v) if isinstance(v.value, _NESTED) else v for v in value if v.op != "remove"]
         if len(kept) == len(value) and all(a is b for a, b in zip(kept, value, strict=True)):
             return val
-        return Val(kept, val.origin, val.op)
+        return Val(kept, val.src, val.at, val.op)
     return val
 
 
@@ -125,7 +125,7 @@ def merge(
         out = dict(earlier.value)
         for key, val in later.value.items():
             out[key] = merge(out.get(key), val, problems, includes, (*path, key), later_wins)
-        return Val(out, earlier.origin)
+        return Val(out, earlier.src, earlier.at)
     if isinstance(earlier.value, list) and isinstance(later.value, list) and not is_ordered_list(path):
         items = list(earlier.value)
         for item in later.value:
@@ -137,11 +137,12 @@ def merge(
             items = [i for i in items if i.op != "remove" or i.plain() != plain]
             if all(i.plain() != plain for i in items):
                 items.append(_strip(item))
-        return Val(items, earlier.origin)
+        return Val(items, earlier.src, earlier.at)
     if earlier.plain() == later.plain():
         # equal values: credit the more specific layer rather than a built-in default
-        return _strip(later) if earlier.origin.kind == "default" else earlier
-    if later_wins or _wins(earlier.origin, later.origin, includes):
+        return _strip(later) if earlier.src.kind == "default" else earlier
+    # kind and profile are the file's: no Origin is made for the value itself
+    if later_wins or _wins(earlier.src, later.src, includes):
         return _strip(later)
     problems.items.append(
         Problem(

@@ -4,13 +4,13 @@ Every input (profile, site file, `--set`, built-in default) is read into a tree 
 maps, lists and scalars, each carrying the `Origin` (file:line:col) it was written at and
 a merge directive (`!reset` replaces what earlier layers set, `!remove` drops an inherited
 list item). Merging, validation errors and `stackgen explain` all work on this tree.
+YAML text is read by `stackgen.layers.events`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +20,6 @@ from stackgen.errors import Origin, Problem, UserError
 from stackgen.records import dataclass
 
 Op = Literal["merge", "reset", "remove"]
-TAGS: dict[str, Op] = {"!reset": "reset", "!remove": "remove"}
 # Limits on what one input file may hold: beyond any real fleet (10,000 runners take about
 # 1.3 MB and 100,000 values), well short of what exhausts memory or time. Values are capped
 # relative to the text, since written-out YAML holds at most one value per two bytes: only
@@ -31,14 +30,57 @@ VALUES_PER_BYTE = 2
 MAX_DEPTH = 40
 
 
+# Where a read value is written, as one int beside the Origin of its file (`Val.src`) rather
+# than an Origin of its own and one for its key: those were 460,000 objects (23 MB) for a
+# 10,000-runner profile. From the high bits down: line, column (12 bits), the key's column
+# (12 bits), then 1 (no key) or 2 (the key is on the same line). What does not fit (a key
+# on another line, a column past 4095) is a tuple (line, col, key line, key col) instead.
+Pos = int | tuple[int, int, int | None, int | None]
+_COL, _LINE, _MASK = 14, 26, 4095
+
+
+def position(line: int, col: int, key_line: int | None = None, key_col: int | None = None) -> Pos:
+    """The `Val.at` of a value written at line:col whose key (if any) is at key_line:key_col."""
+    if key_col is None:
+        if col <= _MASK:
+            return line << _LINE | col << _COL | 1
+    elif key_line == line and col <= _MASK and key_col <= _MASK:
+        return line << _LINE | col << _COL | key_col << 2 | 2
+    return (line, col, key_line, key_col)
+
+
 @dataclass(frozen=True, slots=True)
 class Val:
-    """One value and its provenance. `value` is a dict[str, Val], a list[Val] or a scalar."""
+    """One value and its provenance. `value` is a dict[str, Val], a list[Val] or a scalar;
+    `src` is the Origin of its file (a flag, a default) and `at` where in the file the value
+    and its key are (0: nowhere more precise than `src`): see `origin` and `key_origin`."""
 
     value: Any
-    origin: Origin
+    src: Origin
+    at: Pos = 0
     op: Op = "merge"
-    key_origin: Origin | None = None  # where the key naming this value is written
+
+    @property
+    def origin(self) -> Origin:
+        """Where the value is written (a block mapping or list: where its key is)."""
+        at, src = self.at, self.src
+        if type(at) is int:
+            if not at:
+                return src
+            return Origin(src.kind, src.file, at >> _LINE, at >> _COL & _MASK, src.profile)
+        assert isinstance(at, tuple)
+        return Origin(src.kind, src.file, at[0], at[1], src.profile)
+
+    @property
+    def key_origin(self) -> Origin | None:
+        """Where the key naming this value is written, if it has one."""
+        at, src = self.at, self.src
+        if type(at) is int:
+            if at & 3 != 2:
+                return None
+            return Origin(src.kind, src.file, at >> _LINE, at >> 2 & _MASK, src.profile)
+        assert isinstance(at, tuple)
+        return None if at[2] is None else Origin(src.kind, src.file, at[2], at[3], src.profile)
 
     def plain(self) -> Any:
         """The value without provenance: plain dicts, lists and scalars."""
@@ -88,13 +130,13 @@ def dotted(path: tuple[str | int, ...]) -> str:
 
 def locate(root: Val, path: tuple[str | int, ...], key: bool = False) -> Origin:
     """The origin of the deepest existing node along `path` (of its key, if `key`)."""
-    node, origin = root, root.origin
+    node = root
     for step in path:
         nxt = node.get(step)
         if nxt is None:
             break
-        node, origin = nxt, nxt.origin
-    return (node.key_origin or origin) if key else origin
+        node = nxt
+    return (node.key_origin or node.origin) if key else node.origin
 
 
 def _scalar(raw: Any) -> Any:
@@ -119,210 +161,6 @@ def from_plain(data: Any, origin: Origin) -> Val:
     return Val(_scalar(data), origin)
 
 
-STR_TAG = "tag:yaml.org,2002:str"
-# what the resolver gives plain scalars: their constructors are called directly
-PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("null", "bool", "int", "float", "timestamp"))
-MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-def _op_of(tag: str | None, origin: Origin) -> Op:
-    if tag is None or tag == "!" or tag.startswith("tag:yaml.org"):
-        return "merge"
-    if tag in TAGS:
-        return TAGS[tag]
-    raise UserError(
-        Problem(
-            f"unknown YAML tag {tag!r}",
-            origin,
-            hint="stackgen understands !reset (replace inherited value) and !remove (drop a list item)",
-        )
-    )
-
-
-class _Node:
-    """A mapping or list being read: what it holds so far, and how many values that is."""
-
-    __slots__ = ("items", "origin", "op", "anchor", "size", "key", "key_origin", "merged")
-
-    def __init__(self, items: dict[str, Val] | list[Val], origin: Origin, op: Op,
-                 anchor: str | None) -> None:
-        self.items, self.origin, self.op, self.anchor = items, origin, op, anchor
-        self.size = 1
-        self.key: str | None = None  # a mapping's key waiting for its value (MERGE_TAG: `<<`)
-        self.key_origin: Origin | None = None
-        self.merged: list[Val] = []
-
-
-class _Builder:
-    """Builds the `Val` tree from parse events, without recursion.
-
-    Events, not ruamel's composed nodes or round-trip objects: the C composer recurses per
-    level (a deeply nested flow list crashes the process) and resolves each scalar through
-    several Python calls. Scalars are resolved here with ruamel's own YAML 1.2 (or, after a
-    `%YAML 1.1` directive, 1.1) rules and built by its constructor. Aliases and merge keys
-    (`<<: *base`) are expanded, so this is where the number of values (at most MAX_VALUES +
-    VALUES_PER_BYTE per byte of text) and the depth are limited."""
-
-    def __init__(self, root: Origin, size: int, yaml: Any) -> None:
-        self.root, self.yaml, self.constructor = root, yaml, yaml.constructor
-        self.budget = MAX_VALUES + VALUES_PER_BYTE * size
-        self.anchors: dict[str, tuple[Val, int] | None] = {}  # None: still being read
-        self.stack: list[_Node] = []
-        self.rules: dict[Any, list[tuple[str, Any]]] = {}
-        self.result: Val | None = None
-
-    def at(self, mark: Any) -> Origin:
-        r = self.root
-        return Origin(r.kind, r.file, mark.line + 1, mark.column + 1, r.profile)
-
-    def resolve(self, version: Any) -> None:
-        from ruamel.yaml.resolver import VersionedResolver
-
-        self.rules = VersionedResolver(version=version).versioned_resolver
-        if version:  # `%YAML 1.1`: the constructor reads 017 as octal, as the resolver does
-            self.yaml.version = version
-
-    def scalar(self, event: Any) -> Any:
-        tag, text = event.tag, event.value
-        if tag is None and event.implicit[0]:
-            tag = next((t for t, rule in self.rules.get(text[:1], ()) if rule.match(text)), None)
-            if tag is None:
-                return text
-        if tag is None or tag == "!" or tag == STR_TAG or not tag.startswith("tag:yaml.org"):
-            return text  # `!reset 5` is the text "5", as a tagged scalar always was
-        from ruamel.yaml.nodes import ScalarNode
-
-        node = ScalarNode(tag, text, event.start_mark, event.end_mark, style=event.style)
-        if tag not in PLAIN_TAGS:  # e.g. `!!map x`: the constructor words the refusal
-            return _scalar(self.constructor.construct_object(node, deep=True))
-        return _scalar(self.constructor.yaml_constructors[tag](self.constructor, node))
-
-    def spend(self, count: int, mark: Any) -> None:
-        self.budget -= count
-        if self.budget < 0:
-            raise UserError(Problem(
-                "far more values once aliases are expanded than the text holds; stackgen stops reading",
-                replace(self.root, line=None, col=None),
-                hint="an alias that repeats an alias (a \"billion laughs\" file) is not a fleet",
-            ))
-        if len(self.stack) > MAX_DEPTH:
-            raise UserError(Problem(f"values nested more than {MAX_DEPTH} levels deep", self.at(mark)))
-
-    def handlers(self) -> dict[str, Any]:
-        """Event class name -> handler; the events that carry nothing for us are left out."""
-        return {"ScalarEvent": self.on_scalar, "MappingStartEvent": self.on_start,
-                "SequenceStartEvent": self.on_start, "MappingEndEvent": self.on_end,
-                "SequenceEndEvent": self.on_end, "AliasEvent": self.on_alias,
-                "DocumentStartEvent": self.on_document}
-
-    def on_scalar(self, event: Any) -> None:
-        parent = self.stack[-1] if self.stack else None
-        if parent is not None and parent.key is None and isinstance(parent.items, dict):
-            self.key(event, parent)
-            return
-        self.spend(1, event.start_mark)
-        # a scalar's position is where its value starts
-        origin = self.root if parent is None else self.at(event.start_mark)
-        tag = event.tag
-        op: Op = "merge" if tag is None else _op_of(tag, origin)
-        self.put(parent, self.scalar(event), origin, op, 1, event.anchor)
-
-    def on_start(self, event: Any) -> None:
-        mapping = type(event).__name__ == "MappingStartEvent"
-        parent = self.stack[-1] if self.stack else None
-        if parent is None:
-            origin = self.root
-        elif isinstance(parent.items, dict):
-            if parent.key is None:
-                kind = "mapping" if mapping else "list"
-                raise UserError(Problem(f"keys must be text, got a {kind}", self.at(event.start_mark)))
-            origin = parent.key_origin or self.at(event.start_mark)  # a block's: where its key is
-        else:
-            origin = self.at(event.start_mark)
-        op: Op = "merge" if event.tag is None else _op_of(event.tag, origin)
-        node = _Node({} if mapping else [], origin, op, event.anchor)
-        if event.anchor is not None:
-            self.anchors[event.anchor] = None
-        self.stack.append(node)
-        self.spend(1, event.start_mark)
-
-    def on_end(self, event: Any) -> None:
-        node = self.stack.pop()
-        if node.merged and isinstance(node.items, dict):
-            # keys written in the mapping win; among merged mappings, the first listed
-            for source in node.merged:
-                for key, val in source.value.items():
-                    node.items.setdefault(key, val)
-        parent = self.stack[-1] if self.stack else None
-        self.put(parent, node.items, node.origin, node.op, node.size, node.anchor)
-
-    def on_document(self, event: Any) -> None:
-        if self.result is not None or self.rules:
-            raise UserError(Problem("a file holds one YAML document, this is a second one",
-                                    self.at(event.start_mark), hint="remove the `---` line"))
-        self.resolve(event.version)
-
-    def key(self, event: Any, parent: _Node) -> None:
-        where = self.at(event.start_mark)
-        if event.tag is None and event.implicit[0] and event.value == "<<":
-            parent.key, parent.key_origin = MERGE_TAG, where
-            return
-        text = self.scalar(event)
-        if not isinstance(text, str):
-            raise UserError(Problem(f"keys must be text, got {text!r}", where))
-        if text in parent.items:
-            raise UserError(Problem(f"duplicate key {text!r}", where,
-                                    hint="each key may appear once in a mapping"))
-        # one string per distinct key: a fleet repeats the same few keys thousands of times
-        parent.key, parent.key_origin = sys.intern(text), where
-
-    def on_alias(self, event: Any) -> None:
-        where = self.at(event.start_mark)
-        if event.anchor not in self.anchors:
-            raise UserError(Problem(f"alias *{event.anchor} names no anchor before it", where,
-                                    hint=f"define it first, e.g. `key: &{event.anchor} value`"))
-        target = self.anchors[event.anchor]
-        if target is None:
-            raise UserError(Problem(f"alias *{event.anchor} is inside the value it names", where,
-                                    hint="a value cannot contain itself"))
-        val, size = target
-        parent = self.stack[-1] if self.stack else None
-        if parent is not None and isinstance(parent.items, dict) and parent.key is None:
-            if not isinstance(val.value, str):
-                raise UserError(Problem(f"keys must be text, got {val.value!r}", where))
-            parent.key, parent.key_origin = val.value, where  # a key written as an alias
-            return
-        self.spend(size, event.start_mark)
-        self.put(parent, val.value, val.origin, val.op, size, None)
-
-    def put(self, parent: _Node | None, value: Any, origin: Origin, op: Op, size: int,
-            anchor: str | None) -> None:
-        """One finished value into its parent, with the position of its key: one Val each."""
-        if parent is None:
-            self.result = val = Val(value, origin, op)
-        elif isinstance(parent.items, list):
-            parent.size += size
-            val = Val(value, origin, op)
-            parent.items.append(val)
-        else:
-            parent.size += size
-            key, key_origin = parent.key, parent.key_origin
-            parent.key = None
-            val = Val(value, origin, op, key_origin)
-            if key == MERGE_TAG:
-                sources = value if isinstance(value, list) else [val]
-                if not all(isinstance(s.value, dict) for s in sources):
-                    raise UserError(Problem(
-                        "a merge key (<<) takes a mapping or a list of mappings", key_origin,
-                        hint="write `<<: *anchor` with an anchored mapping"))
-                parent.merged += sources
-            else:
-                assert key is not None
-                parent.items[key] = val
-        if anchor is not None:
-            self.anchors[anchor] = (val, size)
-
-
 YAML11_BREAKS = ("\x85", "\u2028", "\u2029")
 
 
@@ -333,8 +171,10 @@ class _PurePython(Exception):
 def _build(text: str, root: Origin, pure: bool) -> Val | None:
     from ruamel.yaml import YAML
 
+    from stackgen.layers.events import Builder
+
     yaml = YAML(typ="safe", pure=pure)
-    builder = _Builder(root, len(text), yaml)
+    builder = Builder(root, len(text), yaml)
     handlers = builder.handlers()
     for event in yaml.parse(text):
         handler = handlers.get(type(event).__name__)

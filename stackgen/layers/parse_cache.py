@@ -2,11 +2,11 @@
 change loads neither ruamel.yaml nor its parser: together they are about a tenth of a short
 build, and the profiles and site file of a Make target or pre-commit hook rarely change.
 
-An entry is the parse of one text: every value with its line and column, its merge
-directive and the position of its key. The rest of an Origin (kind, file, profile) comes
-from the caller, so one entry serves a text wherever it is read from. Only texts that parse
-are kept, and none that holds what looks like a secret (the build refuses it; the cache
-must not keep a copy): a refusal is found and worded by the parser every time.
+An entry is the parse of one text: every value with its position and its key's (`Val.at`)
+and its merge directive. The rest of an Origin (kind, file, profile) comes from the
+caller, so one entry serves a text wherever it is read from. Only texts that parse are
+kept, and none that holds what looks like a secret (the build refuses it; the cache must
+not keep a copy): a refusal is found and worded by the parser every time.
 """
 
 from __future__ import annotations
@@ -61,21 +61,16 @@ def _encode(val: Val) -> tuple[Any, ...]:
         value = {k: _encode(v) for k, v in value.items()}
     elif isinstance(value, list):
         value = [_encode(v) for v in value]
-    key = val.key_origin
-    return (value, val.origin.line, val.origin.col, val.op,
-            None if key is None else key.line, None if key is None else key.col)
+    return (value, val.at, val.op)  # `at` holds no Origin: the file's is `root`
 
 
 def _decode(entry: tuple[Any, ...], root: Origin) -> Val:
-    kind, file, profile = root.kind, root.file, root.profile
-
     def build(item: tuple[Any, ...]) -> Val:
-        value, line, col, op, key_line, key_col = item
+        value, at, op = item
         if type(value) is dict:
             value = {k: build(v) for k, v in value.items()}
         elif type(value) is list:
             value = [build(v) for v in value]
-        key = None if key_line is None else Origin(kind, file, key_line, key_col, profile)
-        return Val(value, Origin(kind, file, line, col, profile), op, key)
+        return Val(value, root, at, op)
 
     return build(entry)

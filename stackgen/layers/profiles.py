@@ -83,7 +83,7 @@ def read_profile(info: ProfileInfo) -> Profile:
     description, waivers = doc.get("description"), doc.get("waivers")  # not the whole doc.plain()
     return Profile(
         info=info,
-        doc=Val(body, doc.origin),
+        doc=Val(body, doc.src, doc.at),
         description="" if description is None else str(description.plain()),
         includes=tuple(doc.value["include"].value) if "include" in doc.value else (),
         waivers=tuple(sorted(waivers.plain().items())) if waivers is not None else (),
