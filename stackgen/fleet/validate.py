@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from operator import attrgetter
 from typing import Any, get_args
@@ -376,7 +376,7 @@ def _kubernetes(check: _Checker, key: str, kube: m.KubernetesOptions) -> None:
 _label_key_bad = functools.lru_cache(maxsize=256)(label_key_bad)
 
 
-def locator(tree: Val, runners: dict[str, Val]) -> Where:
+def locator(tree: Val, runners: Mapping[str, Val]) -> Where:
     """`where(key)` for a composed build: the origin of the value behind an input key.
 
     Runner keys resolve in the runner's effective settings (its own or `defaults:`); keys
@@ -385,10 +385,10 @@ def locator(tree: Val, runners: dict[str, Val]) -> Where:
 
     def where(key: str) -> Origin:
         if key.startswith("runners."):
-            for name, val in runners.items():
+            for name in runners:  # only the runner named is looked up (it may be made then)
                 prefix = f"runners.{name}"
                 if key == prefix or key.startswith((prefix + ".", prefix + "[")):
-                    return _resolve(val, key[len(prefix):].lstrip("."))
+                    return _resolve(runners[name], key[len(prefix):].lstrip("."))
         return _resolve(tree, key)
 
     return where

@@ -75,6 +75,8 @@ class Builder:
         self.stack: list[_Node] = []
         self.rules: dict[Any, list[tuple[str, Any]]] = {}
         self.result: Val | None = None
+        # one string per distinct text: a fleet repeats its images, tags and paths
+        self.texts: dict[str, str] = {}
 
     def at(self, mark: Any) -> Origin:
         return self.origin(mark.line + 1, mark.column + 1)
@@ -96,9 +98,10 @@ class Builder:
         if tag is None and event.implicit[0]:
             tag = next((t for t, rule in self.rules.get(text[:1], ()) if rule.match(text)), None)
             if tag is None:
-                return text
+                return self.texts.setdefault(text, text)
         if tag is None or tag == "!" or tag == STR_TAG or not tag.startswith("tag:yaml.org"):
-            return text  # `!reset 5` is the text "5", as a tagged scalar always was
+            # `!reset 5` is the text "5", as a tagged scalar always was
+            return self.texts.setdefault(text, text)
         from ruamel.yaml.nodes import ScalarNode
 
         node = ScalarNode(tag, text, event.start_mark, event.end_mark, style=event.style)
