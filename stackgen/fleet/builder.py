@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 from stackgen import model as m
 from stackgen.checks import volume_source_bad, volume_target_key
@@ -20,6 +20,7 @@ from stackgen.layers.inputs import Site
 from stackgen.layers.located import Val, locate
 
 VOLUME_MODES = ("ro", "rw")
+T = TypeVar("T")
 
 
 def _get(val: Val | None, *path: str) -> Any:
@@ -36,6 +37,14 @@ class FleetBuilder:
         self.site = site
         self.problems = Problems()
         self.findings: list[Finding] = []
+        self.shared: dict[Any, Any] = {}
+
+    def one(self, obj: T) -> T:
+        """The first equal value this build made: 10,000 runners hold a few dozen distinct
+        volumes, tag lists, environments and Kubernetes options (5 MB of the model made one
+        by one). Only for values of texts, None and bools, where equal means the same
+        output (1 == True == 1.0 would not): never for `runner_config`."""
+        return cast(T, self.shared.setdefault(obj, obj))
 
     def origin(self, *path: str | int) -> Origin:
         return locate(self.tree, path)
@@ -176,27 +185,28 @@ class FleetBuilder:
         kube = spec["kubernetes"]
         token = spec.get("token", {})
         env_name = token.get("env") or "RUNNER_TOKEN_" + name.upper().replace("-", "_")
+        one = self.one
         return m.Runner(
             name=name,
             description=spec["description"],
-            tags=tuple(spec.get("tags", ())),
+            tags=one(tuple(spec.get("tags", ()))),
             run_untagged=spec["run_untagged"],
             token=m.TokenRef(env=env_name),
             image=spec["image"],
             privileged=spec["privileged"],
-            devices=devices,
-            security_opt=tuple(security),
-            cap_add=tuple(spec.get("cap_add", ())),
+            devices=one(devices),
+            security_opt=one(tuple(security)),
+            cap_add=one(tuple(spec.get("cap_add", ()))),
             volumes=volumes,
-            services=tuple(_service(s) for s in spec.get("services", ())),
-            pull_policy=cast(tuple[m.PullPolicy, ...], tuple([pull] if isinstance(pull, str) else pull)),
-            environment=tuple((k, _env_text(v)) for k, v in spec.get("environment", {}).items()),
+            services=one(tuple(one(_service(s)) for s in spec.get("services", ()))),
+            pull_policy=one(cast(tuple[m.PullPolicy, ...], tuple([pull] if isinstance(pull, str) else pull))),
+            environment=one(tuple((k, _env_text(v)) for k, v in spec.get("environment", {}).items())),
             shm_size=spec["shm_size"],
             limit=spec["limit"],
             helper_image=spec.get("helper_image"),
             trust_ca=spec["trust_ca"],
             ca_job_path=spec.get("ca_job_path"),
-            kubernetes=m.KubernetesOptions(
+            kubernetes=one(m.KubernetesOptions(
                 namespace=kube["namespace"],
                 manager_namespace=kube["manager_namespace"],
                 node_selector=tuple(sorted(kube.get("node_selector", {}).items())),
@@ -208,14 +218,14 @@ class FleetBuilder:
                 docker_config_path=kube.get("docker_config", {}).get("path"),
                 image_pull_secrets=tuple(kube.get("image_pull_secrets", ())),
                 pin_manager=bool(kube.get("pin_manager", False)),
-            ),
-            data=tuple(
+            )),
+            data=one(tuple(
                 (v["data"], _get(self.tree, "data", v["data"]) or "")
                 for v in spec.get("volumes", ())
                 if isinstance(v, dict) and "data" in v
-            ),
+            )),
             executor=spec["executor"],
-            cache=extras.cache(spec.get("cache")),
+            cache=one(extras.cache(spec.get("cache"))),
             runner_config=extras.config_table(spec.get("runner_config")),
         )
 
@@ -246,8 +256,9 @@ class FleetBuilder:
                 volume = m.Volume(raw["target"], raw.get("source"), bool(raw.get("read_only")))
             assert volume is not None
             # docker cleans destinations: `/data/` is `/data` (duplicates: validate._volumes)
-            out.append(m.Volume(volume_target_key(volume.target), volume.source, volume.read_only))
-        return tuple(out)
+            out.append(self.one(m.Volume(volume_target_key(volume.target), volume.source,
+                                         volume.read_only)))
+        return self.one(tuple(out))
 
     def _managers(
         self,
