@@ -233,7 +233,7 @@ def explain(
     """Resulting values and where each came from, optionally only under `key`."""
     from stackgen.fleet.assemble import assemble
 
-    rows = explanations(assemble(profiles, site, sets, profile_dirs))
+    rows = explanations(assemble(profiles, site, sets, profile_dirs, keep_layers=True))
     if key is None:
         return rows
     picked = [r for r in rows if r.key == key or r.key.startswith((key + ".", key + "["))]

@@ -19,20 +19,66 @@ from stackgen.fleet.defaults import DEFAULTS
 from stackgen.fleet.merge import finish, fold, merge
 from stackgen.layers.inputs import Site, parse_sets, read_site
 from stackgen.layers.located import Val, from_plain
-from stackgen.layers.profiles import Profile, resolve
+from stackgen.layers.profiles import Profile, ProfileInfo, Texts, reread_profile, resolve
 from stackgen.records import dataclass
 
 
 @dataclass(frozen=True)
 class Composition:
-    """The merged inputs of one build, the model made from them, and any warnings."""
+    """The merged inputs of one build, the model made from them, and any warnings.
 
-    profiles: tuple[Profile, ...]
+    `profiles`, `tree` and `runners` are made again from the texts the build read when
+    first asked for (by `explain`, or a render's error message), unless `assemble` was
+    asked to keep them: kept, a 10,000-runner fleet's were a fifth of the peak memory of
+    rendering it, for what a successful build never reads again."""
+
     site: Site
-    tree: Val  # merged layers, with provenance (what `explain` shows)
-    runners: Mapping[str, Val]  # each runner's effective settings (defaults folded in)
     fleet: m.Fleet
     findings: tuple[Finding, ...]
+    layers: Layers  # what `profiles`, `tree` and `runners` are made of
+
+    @property
+    def profiles(self) -> tuple[Profile, ...]:
+        return self.layers.merged()[0]
+
+    @property
+    def tree(self) -> Val:
+        """The merged layers, with provenance (what `explain` shows)."""
+        return self.layers.merged()[2]
+
+    @property
+    def runners(self) -> Mapping[str, Val]:
+        """Each runner's effective settings (defaults folded in)."""
+        return EffectiveRunners(self.layers.merged()[1], self.layers.defined)
+
+
+class Layers:
+    """A build's inputs as read: each profile's text, the site file, the `--set` layers.
+
+    `merged()` folds them again as the build did; the texts are those it read, with the
+    origins it read them under, so values, positions and messages are the same."""
+
+    def __init__(self, infos: list[ProfileInfo], texts: Texts, closure: dict[str, frozenset[str]],
+                 site: Site, sets: list[Val], defined: list[str]) -> None:
+        self.infos, self.texts, self.closure = infos, texts, closure
+        self.site, self.sets, self.defined = site, sets, defined
+        self.kept: tuple[tuple[Profile, ...], Val, Val] | None = None
+
+    def merged(self) -> tuple[tuple[Profile, ...], Val, Val]:
+        """The profiles, the merged tree with `!remove` markers, and without them."""
+        if self.kept is None:
+            profiles = tuple(reread_profile(i, *self.texts[i.name]) for i in self.infos)
+            marked, _ = _fold(profiles, self.closure, self.site, self.sets)  # no problem: none then
+            self.kept = (profiles, marked, finish(marked))
+        return self.kept
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Layers):
+            return NotImplemented
+        return (self.infos, self.texts, self.closure, self.site, self.sets) == (
+            other.infos, other.texts, other.closure, other.site, other.sets)
+
+    __hash__ = None  # type: ignore[assignment]  # equal when equal, as a dataclass would be
 
 
 def assemble(
@@ -40,12 +86,16 @@ def assemble(
     site: str | Path | None = None,
     sets: Sequence[str] = (),
     profile_dirs: Sequence[str | Path] = (),
+    *,
+    keep_layers: bool = False,
 ) -> Composition:
-    """Read and merge everything for one build; raises UserError listing every problem."""
+    """Read and merge everything for one build; raises UserError listing every problem.
+    `keep_layers` keeps the merged layers in the Composition, for a caller that will read
+    them (`explain`), rather than making them again then."""
     from stackgen.bulk import collector_paused
 
     with collector_paused():
-        return _assemble(profiles, site, sets, profile_dirs)
+        return _assemble(profiles, site, sets, profile_dirs, keep_layers)
 
 
 def _assemble(
@@ -53,24 +103,22 @@ def _assemble(
     site: str | Path | None,
     sets: Sequence[str],
     profile_dirs: Sequence[str | Path],
+    keep_layers: bool,
 ) -> Composition:
     if not profiles:
         from stackgen.errors import Problem, UserError
 
         raise UserError(Problem("name at least one profile", Origin("flag", "command line")))
-    ordered, closure = resolve(profiles, profile_dirs)
+    texts: Texts = {}
+    ordered, closure = resolve(profiles, profile_dirs, texts)
     site_obj = read_site(site)
     set_layers = parse_sets(sets)
-    defaults = from_plain(DEFAULTS, DEFAULT)
-    layers = [defaults, *(p.doc for p in ordered), site_obj.doc, *set_layers]
-    marked, problems = fold(layers, closure, markers=True)
-    marked = with_defaults(marked, defaults)
+    marked, problems = _fold(ordered, closure, site_obj, set_layers)
     problems.raise_if_any()
     defined = _defined_runners(ordered)
     _check_runner_names(marked, defined, problems)
     problems.raise_if_any()
-    effective = EffectiveRunners(marked, defined)
-    runners = dict(effective.items())  # for the build and its checks; the Composition keeps `effective`
+    runners = dict(EffectiveRunners(marked, defined).items())  # for the build and its checks
     tree = finish(marked)
     builder = FleetBuilder(tree, runners, site_obj)
     fleet = builder.build()
@@ -81,7 +129,19 @@ def _assemble(
     problems.extend(fleet_problems(fleet, where))  # what the consumers would reject
     problems.raise_if_any()
     findings = [*builder.findings, *lint(fleet, runner_waivers(ordered, defined), where)]
-    return Composition(tuple(ordered), site_obj, tree, effective, fleet, tuple(findings))
+    layers = Layers([p.info for p in ordered], texts, closure, site_obj, set_layers, defined)
+    if keep_layers:
+        layers.kept = (tuple(ordered), marked, tree)
+    return Composition(site_obj, fleet, tuple(findings), layers)
+
+
+def _fold(profiles: Sequence[Profile], closure: dict[str, frozenset[str]], site: Site,
+          sets: list[Val]) -> tuple[Val, Problems]:
+    """The layers merged, `!remove` markers kept for the runners' `defaults:` (see finish)."""
+    defaults = from_plain(DEFAULTS, DEFAULT)
+    layers = [defaults, *(p.doc for p in profiles), site.doc, *sets]
+    marked, problems = fold(layers, closure, markers=True)
+    return with_defaults(marked, defaults), problems
 
 
 def with_defaults(val: Val, default: Val) -> Val:

@@ -248,13 +248,17 @@ def read_input(path: Path, limit: int = MAX_BYTES) -> bytes:
         os.close(fd)
 
 
-def load_yaml_file(path: Path, origin: Origin) -> Val:
+def read_yaml_text(path: Path, origin: Origin) -> str:
+    """The text of a YAML input file; what keeps it from being read is a UserError."""
     try:
-        text = read_input(path).decode("utf-8")
+        return read_input(path).decode("utf-8")
     except FileNotFoundError:
         raise UserError(Problem(f"file not found: {path}", origin)) from None
     except OSError as exc:
         raise UserError(Problem(f"cannot read {path}: {exc.strerror}", origin)) from None
     except (ValueError, UnicodeDecodeError) as exc:  # UnicodeDecodeError is a ValueError
         raise UserError(Problem(f"cannot read {path}: {exc}", origin)) from None
-    return load_yaml_text(text, origin)
+
+
+def load_yaml_file(path: Path, origin: Origin) -> Val:
+    return load_yaml_text(read_yaml_text(path, origin), origin)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stackgen.errors import Origin, Problem, Problems, UserError, did_you_mean
-from stackgen.layers.located import Val, load_yaml_file
+from stackgen.layers.located import Val, load_yaml_text, read_yaml_text
 from stackgen.layers.waivers import waiver_problems  # waiver keys must name a lint rule
 from stackgen.records import dataclass
 from stackgen.resources import PROFILE_PATH_VAR, data_dir, display_path, profile_path
@@ -64,9 +64,16 @@ def discover(extra: Sequence[str | Path] = ()) -> dict[str, ProfileInfo]:
     return found
 
 
-def read_profile(info: ProfileInfo) -> Profile:
+# A profile's text and the origin it was read under, by name: what a build keeps of its
+# profiles to show where values came from (fleet.assemble.Layers), instead of their values.
+Texts = dict[str, tuple[str, Origin]]
+
+
+def read_profile(info: ProfileInfo, texts: Texts | None = None) -> Profile:
+    """The profile `info` names, read and checked; its text goes into `texts` if given."""
     origin = Origin("profile", info.display, profile=info.name)
-    doc = load_yaml_file(info.path, origin)
+    text = read_yaml_text(info.path, origin)
+    doc = load_yaml_text(text, origin)
     if not isinstance(doc.value, dict):
         raise UserError(Problem("a profile must be a mapping of keys", doc.origin))
     # The built-in profiles ship with the package and are validated by its test suite
@@ -79,6 +86,17 @@ def read_profile(info: ProfileInfo) -> Profile:
     problems += waiver_problems(doc.get("waivers"))
     if problems:
         raise UserError(problems)
+    if texts is not None:
+        texts[info.name] = (text, origin)
+    return _profile(info, doc)
+
+
+def reread_profile(info: ProfileInfo, text: str, origin: Origin) -> Profile:
+    """A profile read (and checked) before, made again from its text."""
+    return _profile(info, load_yaml_text(text, origin))
+
+
+def _profile(info: ProfileInfo, doc: Val) -> Profile:
     body = {k: v for k, v in doc.value.items() if k not in ("description", "include", "waivers")}
     description, waivers = doc.get("description"), doc.get("waivers")  # not the whole doc.plain()
     return Profile(
@@ -96,9 +114,10 @@ def unknown_profile(name: str, known: dict[str, ProfileInfo], origin: Origin | N
 
 
 def resolve(
-    names: Sequence[str], extra_dirs: Sequence[str | Path] = ()
+    names: Sequence[str], extra_dirs: Sequence[str | Path] = (), texts: Texts | None = None
 ) -> tuple[list[Profile], dict[str, frozenset[str]]]:
-    """Profiles in merge order (includes before includers, each once) and their include sets."""
+    """Profiles in merge order (includes before includers, each once) and their include sets;
+    the text of each goes into `texts` if given."""
     known = discover(extra_dirs)
     problems = Problems()
     for name in names:
@@ -118,7 +137,7 @@ def resolve(
             return closure[name]
         if name not in known:
             raise UserError(unknown_profile(name, known, origin))
-        profile = loaded.get(name) or read_profile(known[name])
+        profile = loaded.get(name) or read_profile(known[name], texts)
         loaded[name] = profile
         included: set[str] = set()
         for child in profile.includes:
