@@ -118,7 +118,8 @@ def _assemble(
     defined = _defined_runners(ordered)
     _check_runner_names(marked, defined, problems)
     problems.raise_if_any()
-    runners = dict(EffectiveRunners(marked, defined).items())  # for the build and its checks
+    # made one at a time as the builder reads them, and again only for a message
+    runners = EffectiveRunners(marked, defined)
     tree = finish(marked)
     builder = FleetBuilder(tree, runners, site_obj)
     fleet = builder.build()

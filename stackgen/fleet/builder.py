@@ -8,6 +8,7 @@ value that caused it, and reported all at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
@@ -31,9 +32,12 @@ def _get(val: Val | None, *path: str) -> Any:
 class FleetBuilder:
     """Turns the merged tree into model objects, collecting every problem on the way."""
 
-    def __init__(self, tree: Val, runners: dict[str, Val], site: Site) -> None:
+    def __init__(self, tree: Val, runners: Mapping[str, Val], site: Site) -> None:
         self.tree = tree
+        # each runner's settings are read once, when its model is made (they may be made
+        # then: fleet.assemble.EffectiveRunners); only the node is looked at again
         self.runner_vals = runners
+        self.node_vals: dict[str, Val | None] = {}
         self.site = site
         self.problems = Problems()
         self.findings: list[Finding] = []
@@ -154,6 +158,7 @@ class FleetBuilder:
         return tuple(out)
 
     def _runner(self, name: str, val: Val) -> m.Runner:
+        self.node_vals[name] = val.get("node")
         spec = val.plain()
 
         def where(*path: str | int) -> Origin:
@@ -271,7 +276,7 @@ class FleetBuilder:
             default_node = next(iter(nodes))
         placed: dict[str, list[m.Runner]] = {}
         for name, runner in runners.items():
-            node_val = self.runner_vals[name].get("node")
+            node_val = self.node_vals[name]
             node_name = node_val.value if node_val else default_node
             origin = node_val.origin if node_val else self.origin("default_node")
             if node_name is None:
