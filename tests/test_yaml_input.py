@@ -135,3 +135,16 @@ def test_a_yaml_11_directive_reads_as_yaml_11() -> None:
     text = "%YAML 1.1\n---\na: 017\nb: yes\nd: 1:30\n"
     assert load_yaml_text(text, ROOT).plain() == {"a": 15, "b": True, "d": 90}
     assert load_yaml_text(text.split("---\n")[1], ROOT).plain() == {"a": 17, "b": "yes", "d": "1:30"}
+
+
+def test_positions_that_do_not_pack_are_kept_whole() -> None:
+    # Val.at packs line, column and the key's column in one int; a value on another line
+    # than its key, or a column past 4095, is kept as a tuple: the same origins either way
+    far = " " * 5000
+    val = load_yaml_text(f"a:\n  b\nc: [x,{far}y]\nd: {{e: 1}}\n", ROOT)
+    a, y, e = val.value["a"], val.value["c"].value[1], val.value["d"].value["e"]
+    assert isinstance(a.at, tuple) and isinstance(y.at, tuple) and isinstance(e.at, int)
+    assert (a.origin, a.key_origin) == (replace(ROOT, line=2, col=3), replace(ROOT, line=1, col=1))
+    assert (y.origin, y.key_origin) == (replace(ROOT, line=3, col=5007), None)
+    assert (e.origin, e.key_origin) == (replace(ROOT, line=4, col=8), replace(ROOT, line=4, col=5))
+    assert (val.origin, val.key_origin) == (ROOT, None)

@@ -29,8 +29,8 @@ class Composition:
 
     `profiles`, `tree` and `runners` are made again from the texts the build read when
     first asked for (by `explain`, or a render's error message), unless `assemble` was
-    asked to keep them: kept, a 10,000-runner fleet's were a fifth of the peak memory of
-    rendering it, for what a successful build never reads again."""
+    asked to keep them: kept, a 10,000-runner fleet's (20 MB of values) raised the peak
+    memory of rendering it by 8 MB, for what a successful build never reads again."""
 
     site: Site
     fleet: m.Fleet
