@@ -213,7 +213,9 @@ def _parse(text: str, origin: Origin, root: Origin) -> Val | None:
             if any(ch in text for ch in YAML11_BREAKS):
                 raise _PurePython
             val = _build(text, root, pure=False)
-        except (YAMLError, _PurePython):
+        except (YAMLError, UserError, _PurePython):
+            # also what stackgen refuses in the C parser's reading: YAML 1.1 reads `{0?: []}`
+            # as the key 0 and more, where YAML 1.2 reads the key "0?"
             val = _build(text, root, pure=True)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
