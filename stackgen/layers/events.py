@@ -183,6 +183,10 @@ class Builder:
         if event.tag is None and event.implicit[0] and event.value == "<<":
             parent.key = MERGE_TAG
             return
+        if event.tag not in (None, "!") and not event.tag.startswith("tag:yaml.org"):
+            # as on a value, where only !reset and !remove mean something: on a key, nothing
+            raise UserError(Problem(f"a key takes no YAML tag, this one has {event.tag!r}",
+                                    self.at(mark)))
         text = self.scalar(event)
         if not isinstance(text, str):
             raise UserError(Problem(f"keys must be text, got {text!r}", self.at(mark)))
