@@ -9,11 +9,10 @@ Measured on the machine it runs on, never as timed assertions in the test suite:
            last row is the same build with caches off, for comparison (no goal).
   fleets   build + all five targets in-process for synthetic fleets of N runners on N/10
            nodes (benchmarks/fleet.py), each run in a fresh process: CPU seconds, peak RSS
-           and growth per 10x with warm caches (as a repeated build finds them; texts over
-           512 KiB, the 10,000-runner profile, are parsed every time), and the CPU seconds
-           with caches off
+           and growth per 10x with warm caches (as a repeated build finds them), and the
+           CPU seconds with caches off
 
-BENCH_SIZES="10 100 1000 10000" adds the largest fleet (minutes today); BENCH_PAIRS sets
+BENCH_SIZES="10 100 1000 10000" adds the largest fleet (about a minute); BENCH_PAIRS sets
 the number of pairs. Exit status 1 if a goal is missed.
 """
 
