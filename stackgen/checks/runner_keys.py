@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from difflib import get_close_matches
 from typing import Any
 
 STRINGS = "array of strings"
@@ -258,6 +257,8 @@ def key_problems(
         where = f"{path}.{key}" if path else str(key)
         want = spec.get(key)
         if want is None:
+            from difflib import get_close_matches  # only for a key gitlab-runner does not read
+
             close = get_close_matches(str(key), list(spec), n=1, cutoff=0.7)
             hint = f"did you mean {close[0]!r}?" if close else None
             out.append((where, f"{key!r} is not a key gitlab-runner reads here", hint))
